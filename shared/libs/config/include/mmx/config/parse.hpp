@@ -1,0 +1,18 @@
+#pragma once
+// Parsers for setting values; each returns nullopt on bad input so the caller can name
+// the setting in the error.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "mmx/config/config.hpp"
+
+namespace mmx::config {
+
+std::optional<std::int64_t> parse_integer(std::string_view s);
+std::optional<bool> parse_boolean(std::string_view s);          // true/false/1/0/yes/no/on/off
+std::optional<std::int64_t> parse_duration_ms(std::string_view s);  // "250ms", "30s", "5m", "1h", "1.5s"
+std::optional<std::uint64_t> parse_size(std::string_view s);    // "512", "64KiB", "1MiB", "2GiB", "10kB"
+std::optional<HostPort> parse_host_port(std::string_view s);    // "127.0.0.1:8000", "[::1]:80", ":8000"
+
+}  // namespace mmx::config

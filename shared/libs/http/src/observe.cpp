@@ -1,0 +1,224 @@
+#include "mmx/http/observe.hpp"
+
+#include <chrono>
+
+#include "mmx/errors/problem.hpp"
+#include "mmx/http/route.hpp"
+#include "mmx/log/log.hpp"
+#include "mmx/tracing/ids.hpp"
+#include "mmx/tracing/span_queue.hpp"
+
+namespace mmx::http {
+namespace {
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class RequestContext final : public Middleware {
+ public:
+  awaitable<Response> handle(Request& req, Next next) override {
+    auto incoming = req.header("X-Request-ID");
+    req.set_request_id(incoming && valid_request_id(*incoming) ? std::string(*incoming)
+                                                               : tracing::random_hex_id());
+    std::optional<tracing::TraceContext> parent;
+    if (auto tp = req.header("traceparent")) parent = tracing::TraceContext::parse(*tp);
+    req.set_trace(parent ? parent->child() : tracing::TraceContext::new_root());
+
+    auto& queue = tracing::default_span_queue();
+    const bool record = queue.enabled() && req.trace().sampled();
+    const std::uint64_t start = record ? tracing::unix_nanos_now() : 0;
+
+    Response resp = co_await next(req);
+    resp.set_header("X-Request-ID", req.request_id());
+
+    if (record) {
+      tracing::Span span;
+      span.context = req.trace();
+      if (parent) {
+        span.has_parent = true;
+        span.parent_span_id = parent->span_id;
+      }
+      span.name = std::string(req.method_name()) + " " + std::string(route_label(req));
+      span.kind = tracing::SpanKind::server;
+      span.start_unix_nanos = start;
+      span.end_unix_nanos = tracing::unix_nanos_now();
+      span.status = resp.status >= 500 ? tracing::SpanStatus::error : tracing::SpanStatus::unset;
+      span.string_attributes = {{"http.request.method", std::string(req.method_name())},
+                                {"url.path", std::string(req.path())},
+                                {"http.route", std::string(route_label(req))},
+                                {"http.request_id", req.request_id()}};
+      span.int_attributes = {{"http.response.status_code", resp.status}};
+      queue.offer(std::move(span));
+    }
+    co_return resp;
+  }
+};
+
+class AccessLog final : public Middleware {
+ public:
+  awaitable<Response> handle(Request& req, Next next) override {
+    auto start = std::chrono::steady_clock::now();
+    Response resp = co_await next(req);
+    if (log::enabled(log::Level::info)) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            start)
+                      .count();
+      auto ctx = req.log_context();
+      auto ua = req.header("User-Agent");
+      log::write(resp.status >= 500 ? log::Level::error : log::Level::info, "http", "request",
+                 &ctx,
+                 {{"method", req.method_name()},
+                  {"path", req.path()},
+                  {"route", route_label(req)},
+                  {"status", resp.status},
+                  {"duration_ms", ms},
+                  {"bytes", resp.body.size()},
+                  {"remote", req.remote_address()},
+                  {"user_agent", ua ? *ua : std::string_view{}}});
+    }
+    co_return resp;
+  }
+};
+
+class Metrics final : public Middleware {
+ public:
+  explicit Metrics(metrics::Registry& r)
+      : requests_(r.counter("http_requests_total", "HTTP requests by route template, method and status.",
+                            {"route", "method", "status"})),
+        duration_(r.histogram("http_request_duration_seconds",
+                              "HTTP request latency by route template and method.",
+                              {"route", "method"})),
+        in_flight_(r.gauge("http_requests_in_flight", "HTTP requests being handled.").with({})) {}
+
+  awaitable<Response> handle(Request& req, Next next) override {
+    auto start = std::chrono::steady_clock::now();
+    in_flight_.add(1);
+    Response resp;
+    try {
+      resp = co_await next(req);
+    } catch (...) {
+      in_flight_.add(-1);
+      throw;
+    }
+    in_flight_.add(-1);
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto route = route_label(req);
+    char status[4] = {static_cast<char>('0' + resp.status / 100 % 10),
+                      static_cast<char>('0' + resp.status / 10 % 10),
+                      static_cast<char>('0' + resp.status % 10), 0};
+    requests_.with({route, req.method_name(), std::string_view(status, 3)}).inc();
+    duration_.with({route, req.method_name()}).observe(secs);
+    co_return resp;
+  }
+
+ private:
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Histogram>& duration_;
+  metrics::Gauge& in_flight_;
+};
+
+class Errors final : public Middleware {
+ public:
+  awaitable<Response> handle(Request& req, Next next) override {
+    std::exception_ptr ep;
+    try {
+      co_return co_await next(req);
+    } catch (...) {
+      ep = std::current_exception();
+    }
+    errors::HttpError e = errors::to_http_error(ep);
+    if (e.status() >= 500) {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& ex) {
+        what = ex.what();
+      } catch (...) {
+      }
+      auto ctx = req.log_context();
+      log::write(log::Level::error, "http", "request failed", &ctx,
+                 {{"error", what}, {"method", req.method_name()}, {"path", req.path()}});
+    }
+    Response resp;
+    resp.status = e.status();
+    resp.content_type = errors::kProblemContentType;
+    resp.body = errors::problem_json(e, req.path(), req.request_id());
+    for (const auto& [k, v] : e.headers()) resp.set_header(k, v);
+    co_return resp;
+  }
+};
+
+class Cors final : public Middleware {
+ public:
+  explicit Cors(CorsOptions o) : o_(std::move(o)) {
+    for (const auto& origin : o_.allowed_origins) any_ = any_ || origin == "*";
+  }
+
+  awaitable<Response> handle(Request& req, Next next) override {
+    auto origin = req.header("Origin");
+    if (!origin || o_.allowed_origins.empty() || !allowed(*origin)) {
+      co_return co_await next(req);
+    }
+    const bool preflight =
+        req.method() == Method::options && req.header("Access-Control-Request-Method");
+    // No co_await inside ?: : GCC 12 miscompiles temporaries in that position.
+    Response resp;
+    if (preflight) {
+      resp = Response::empty(204);
+    } else {
+      resp = co_await next(req);
+    }
+    // With credentials the spec forbids "*": echo the origin instead.
+    resp.set_header("Access-Control-Allow-Origin",
+                    any_ && !o_.allow_credentials ? std::string("*") : std::string(*origin));
+    if (!any_ || o_.allow_credentials) resp.set_header("Vary", "Origin");
+    if (o_.allow_credentials) resp.set_header("Access-Control-Allow-Credentials", "true");
+    if (preflight) {
+      resp.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+      resp.set_header("Access-Control-Allow-Headers", o_.allowed_headers);
+      resp.set_header("Access-Control-Max-Age", std::to_string(o_.max_age_seconds));
+    } else {
+      resp.set_header("Access-Control-Expose-Headers", o_.exposed_headers);
+    }
+    co_return resp;
+  }
+
+ private:
+  bool allowed(std::string_view origin) const {
+    if (any_) return true;
+    for (const auto& o : o_.allowed_origins) {
+      if (o == origin) return true;
+    }
+    return false;
+  }
+  CorsOptions o_;
+  bool any_ = false;
+};
+
+}  // namespace
+
+std::string_view route_label(const Request& req) {
+  return req.route() ? std::string_view(req.route()->path) : std::string_view("unmatched");
+}
+
+std::shared_ptr<Middleware> request_context_middleware() {
+  return std::make_shared<RequestContext>();
+}
+std::shared_ptr<Middleware> access_log_middleware() { return std::make_shared<AccessLog>(); }
+std::shared_ptr<Middleware> metrics_middleware(metrics::Registry& r) {
+  return std::make_shared<Metrics>(r);
+}
+std::shared_ptr<Middleware> errors_middleware() { return std::make_shared<Errors>(); }
+std::shared_ptr<Middleware> cors_middleware(CorsOptions o) {
+  return std::make_shared<Cors>(std::move(o));
+}
+
+}  // namespace mmx::http

@@ -1,0 +1,62 @@
+#pragma once
+// The Loki module pattern: a module declares its name, what it depends on, its settings,
+// and an init that mounts routes, readiness checks and background tasks. The binary's
+// --target picks modules; their dependencies come along.
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mmx/config/config.hpp"
+#include "mmx/exec/worker_pool.hpp"
+#include "mmx/health/health.hpp"
+#include "mmx/http/middleware.hpp"
+#include "mmx/http/router.hpp"
+#include "mmx/metrics/metrics.hpp"
+
+namespace mmx::module {
+
+// Runs until cancelled at shutdown (asio terminal cancellation of whatever it awaits).
+using BackgroundTask = std::function<boost::asio::awaitable<void>()>;
+
+struct Context {
+  const config::Config& config;
+  http::Router& router;
+  http::Pipeline& pipeline;
+  metrics::Registry& metrics;
+  exec::WorkerPool& workers;
+  health::Registry& health;
+  std::string data_dir;
+  std::vector<std::pair<std::string, BackgroundTask>>& tasks;
+
+  void add_background_task(std::string name, BackgroundTask task) {
+    tasks.emplace_back(std::move(name), std::move(task));
+  }
+};
+
+struct Module {
+  std::string name;
+  std::string description;
+  std::vector<std::string> dependencies;
+  // Services are targets a user picks; internal modules (the HTTP server) only come along.
+  bool is_target = true;
+  // Where its API docs live, for the landing page (empty: none).
+  std::string docs_path;
+  std::function<void(config::SettingRegistry&)> declare_settings;
+  std::function<void(Context&)> init;
+};
+
+class ModuleSet {
+ public:
+  void add(Module m);  // duplicate names throw
+  const std::vector<Module>& all() const { return modules_; }
+  const Module* find(const std::string& name) const;
+  // Expands "all" and a comma list into the modules to run, dependencies first. Throws
+  // std::invalid_argument naming an unknown target or a dependency cycle.
+  std::vector<const Module*> resolve(const std::string& targets) const;
+
+ private:
+  std::vector<Module> modules_;
+};
+
+}  // namespace mmx::module

@@ -1,0 +1,67 @@
+#include <set>
+#include <stdexcept>
+
+#include "mmx/module/module.hpp"
+
+namespace mmx::module {
+
+void ModuleSet::add(Module m) {
+  if (find(m.name)) throw std::logic_error("module " + m.name + " added twice");
+  modules_.push_back(std::move(m));
+}
+
+const Module* ModuleSet::find(const std::string& name) const {
+  for (const auto& m : modules_) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::vector<const Module*> ModuleSet::resolve(const std::string& targets) const {
+  std::vector<std::string> wanted;
+  std::string_view rest = targets;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view t = rest.substr(0, comma);
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    if (t == "all") {
+      for (const auto& m : modules_) wanted.push_back(m.name);
+    } else if (!t.empty()) {
+      const Module* m = find(std::string(t));
+      if (!m) {
+        std::string known = "all";
+        for (const auto& mm : modules_) {
+          if (mm.is_target) known += ", " + mm.name;
+        }
+        throw std::invalid_argument("unknown target '" + std::string(t) + "' (known: " + known +
+                                    ")");
+      }
+      wanted.push_back(m->name);
+    }
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (wanted.empty()) throw std::invalid_argument("no target given");
+
+  std::vector<const Module*> order;
+  std::set<std::string> done, visiting;
+  std::function<void(const std::string&, const std::string&)> visit =
+      [&](const std::string& name, const std::string& from) {
+        if (done.count(name)) return;
+        const Module* m = find(name);
+        if (!m) {
+          throw std::invalid_argument("module " + from + " depends on unknown module " + name);
+        }
+        if (!visiting.insert(name).second) {
+          throw std::invalid_argument("module dependency cycle through " + name);
+        }
+        for (const auto& d : m->dependencies) visit(d, name);
+        visiting.erase(name);
+        done.insert(name);
+        order.push_back(m);
+      };
+  for (const auto& w : wanted) visit(w, w);
+  return order;
+}
+
+}  // namespace mmx::module
