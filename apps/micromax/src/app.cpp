@@ -259,6 +259,13 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
     task_defs.emplace_back("otlp-exporter", [o] { return http::run_otlp_exporter(o); });
   }
 
+  // Handlers go in before anything can announce readiness: a SIGTERM that arrives right
+  // after "listening" must drain, not kill.
+  asio::io_context signals_ctx;
+  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int n) { signal_number = n; });
+
   http::Server server(server_options(*cfg), router, pipeline);
   try {
     server.start();
@@ -289,10 +296,6 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
   log::flush();
 
   // The main thread only waits for signals; the io threads serve.
-  asio::io_context signals_ctx;
-  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
-  int signal_number = 0;
-  signals.async_wait([&](const boost::system::error_code&, int n) { signal_number = n; });
   signals_ctx.run();
 
   log::info("app", "draining", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"},

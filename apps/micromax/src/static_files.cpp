@@ -33,21 +33,29 @@ bool accepts_gzip(const http::Request& req) {
   return ae && ae->find("gzip") != std::string_view::npos;
 }
 
+// The gzip body is another representation of the resource, so it gets its own ETag.
+std::string gzip_etag(std::string_view etag) {
+  std::string out(etag.substr(0, etag.size() - 1));
+  return out + "-gz\"";
+}
+
 http::Response serve_asset(const http::Request& req, const web::Asset& a, bool own_page) {
   http::Response resp;
-  resp.set_header("ETag", std::string(a.etag));
+  const bool gzip = !a.gzip_body.empty() && accepts_gzip(req);
+  const std::string etag = gzip ? gzip_etag(a.etag) : std::string(a.etag);
+  resp.set_header("ETag", etag);
   resp.set_header("Cache-Control", own_page ? "no-cache" : "public, max-age=86400");
   resp.set_header("X-Content-Type-Options", "nosniff");
   if (a.content_type.starts_with("text/html")) {
     resp.set_header("Content-Security-Policy", std::string(kDocsCsp));
   }
   if (!a.gzip_body.empty()) resp.set_header("Vary", "Accept-Encoding");
-  if (auto inm = req.header("If-None-Match"); inm && etag_matches(*inm, a.etag)) {
+  if (auto inm = req.header("If-None-Match"); inm && etag_matches(*inm, etag)) {
     resp.status = 304;
     return resp;
   }
   resp.content_type = std::string(a.content_type);
-  if (!a.gzip_body.empty() && accepts_gzip(req)) {
+  if (gzip) {
     resp.set_header("Content-Encoding", "gzip");
     resp.body = std::string(a.gzip_body);
   } else {

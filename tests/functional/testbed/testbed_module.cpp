@@ -52,8 +52,8 @@ BOOST_DESCRIBE_STRUCT(Echo, (), (request_id, trace_id, span_id, incoming_tracepa
 namespace {
 
 http::awaitable<void> sleep_ms(std::int64_t ms) {
-  boost::asio::steady_timer t(co_await boost::asio::this_coro::executor,
-                              std::chrono::milliseconds(ms));
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer t(ex, std::chrono::milliseconds(ms));
   co_await t.async_wait(boost::asio::use_awaitable);
 }
 
@@ -132,7 +132,9 @@ module::Module make_testbed_module() {
     r.get("/test/call", [](http::Request& req) -> http::awaitable<http::Response> {
        auto url = req.query("url");
        if (!url) throw errors::bad_request("url is required");
-       http::HttpClient c(co_await boost::asio::this_coro::executor);
+       // Kept out of the constructor's argument list: GCC 12 mishandles co_await there.
+       auto ex = co_await boost::asio::this_coro::executor;
+       http::HttpClient c(ex);
        auto resp = co_await c.get(*url, &req);
        co_return http::Response::json(resp.body, resp.status);
      })

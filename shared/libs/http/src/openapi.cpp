@@ -147,6 +147,9 @@ json::object build_openapi(const Router& router, const OpenApiInfo& info,
         responses["403"] = problem_response("The token lacks the required scope or role.");
       }
     }
+    if (r.auth.kind == AuthRequirement::Kind::none) {
+      op["security"] = json::array{};  // explicitly public, not "forgot to say"
+    }
     responses["default"] = problem_response("Error (RFC 9457 problem details).");
     op["responses"] = std::move(responses);
 

@@ -263,10 +263,25 @@ awaitable<void> Server::Impl::session(Worker& w, std::shared_ptr<Conn> c) {
   } catch (const std::exception& e) {
     log::debug("http", "connection ended by an exception", {{"error", e.what()}});
   }
+  // Lingering close, as nginx does: after an early answer (413, 431) the client may still be
+  // sending; closing with unread data makes the kernel send RST, which can destroy our
+  // response before the client reads it. Drain for up to a second or 1 MiB instead.
   error_code ec;
+  c->sock.shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec && c->sock.is_open()) {
+    c->phase = Conn::Phase::idle;
+    c->set_deadline(Clock::now() + std::chrono::seconds(1));
+    char sink[4096];
+    std::size_t total = 0;
+    while (total < (1u << 20)) {
+      std::size_t n = co_await c->sock.async_read_some(
+          asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      total += n;
+    }
+  }
   c->closed = true;
   c->timer.cancel();
-  c->sock.shutdown(tcp::socket::shutdown_send, ec);
   c->sock.close(ec);
   w.conns.erase(c.get());
   open_gauge.add(-1);
