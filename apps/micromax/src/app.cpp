@@ -293,6 +293,11 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
              {"io_threads", static_cast<std::int64_t>(server.threads())},
              {"worker_threads", static_cast<std::int64_t>(pool.threads())},
              {"ready_ms", ready_ms}});
+  const std::string home = base + "/", docs = base + "/docs", redoc = base + "/redoc",
+                    metrics_url = base + "/metrics", ready_url = base + "/readyz";
+  log::info("app", "open these",
+            {{"home", home}, {"docs", docs}, {"redoc", redoc}, {"metrics", metrics_url},
+             {"readyz", ready_url}});
   log::flush();
 
   // The main thread only waits for signals; the io threads serve.
