@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "mmx/http/handler.hpp"
+#include "mmx/http/text.hpp"
 #include "mmx/metrics/metrics.hpp"
 #include "mmx/tracing/ids.hpp"
 #include "mmx/tracing/span.hpp"
@@ -46,10 +47,6 @@ using std::chrono::milliseconds;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr milliseconds kBaseBackoff{50};
 constexpr milliseconds kMaxRetryAfter{2000};
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 bool is_idempotent(Method m) {
   return m == Method::get || m == Method::head || m == Method::put || m == Method::del ||

@@ -6,13 +6,10 @@
 
 #include "mmx/errors/http_error.hpp"
 #include "mmx/http/router.hpp"
+#include "mmx/http/text.hpp"
 
 namespace mmx::http {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 struct Owned {
   std::string method, target;

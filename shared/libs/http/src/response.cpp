@@ -1,13 +1,13 @@
 #include "mmx/http/response.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <strings.h>
+#include "mmx/http/text.hpp"
 
 namespace mmx::http {
 
 Response& Response::set_header(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) {
+    if (iequals(k, name)) {
       v = std::move(value);
       return *this;
     }
@@ -18,7 +18,7 @@ Response& Response::set_header(std::string name, std::string value) {
 
 const std::string* Response::find_header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return &v;
+    if (iequals(k, name)) return &v;
   }
   return nullptr;
 }

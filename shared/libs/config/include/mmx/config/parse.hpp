@@ -14,5 +14,6 @@ std::optional<bool> parse_boolean(std::string_view s);          // true/false/1/
 std::optional<std::int64_t> parse_duration_ms(std::string_view s);  // "250ms", "30s", "5m", "1h", "1.5s"
 std::optional<std::uint64_t> parse_size(std::string_view s);    // "512", "64KiB", "1MiB", "2GiB", "10kB"
 std::optional<HostPort> parse_host_port(std::string_view s);    // "127.0.0.1:8000", "[::1]:80", ":8000"
+std::string_view trim(std::string_view s);  // leading and trailing whitespace
 
 }  // namespace mmx::config
