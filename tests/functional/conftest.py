@@ -111,6 +111,13 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
 
+    def assert_clean_exit(self):
+        """Exit 0 and no sanitizer report: under the asan preset this catches leaks and UB."""
+        assert self.proc.returncode == 0, f"{self.binary.name} exited {self.proc.returncode}:\n" + \
+            "\n".join(self.raw_lines()[-40:])
+        reports = [l for l in self.raw_lines() if "Sanitizer" in l or "runtime error:" in l]
+        assert not reports, "\n".join(reports)
+
 
 @pytest.fixture
 def make_server():
@@ -125,6 +132,8 @@ def make_server():
     yield factory
     for s in servers:
         s.stop()
+    for s in servers:
+        s.assert_clean_exit()
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +142,7 @@ def server():
     s = Server(env={"MMX_BODY_LIMIT": "64KiB", "MMX_HEADER_LIMIT": "8KiB"}).start()
     yield s
     s.stop()
+    s.assert_clean_exit()
 
 
 def raw_connection(port, timeout=5.0):
