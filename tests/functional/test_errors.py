@@ -3,7 +3,7 @@ import socket
 
 import requests
 
-from conftest import raw_connection, read_until_closed
+from conftest import raw_connection, read_until_closed, wait_for
 
 PROBLEM = "application/problem+json"
 
@@ -116,10 +116,10 @@ def test_500_hides_internals_and_logs_them_with_the_request_id(server):
     body = assert_problem(r, 500)
     assert "hunter2" not in r.text and "secret" not in r.text
     rid = body["request_id"]
-    line = server.find_log(msg="request failed", request_id=rid)
-    assert line is not None, "the 500 must be logged with its request id"
+    line = wait_for(lambda: server.find_log(msg="request failed", request_id=rid),
+                    what="the 500 to be logged with its request id")
     assert "hunter2" in line["error"]  # the full error stays in the server log
-    access = server.find_log(msg="request", request_id=rid)
+    access = wait_for(lambda: server.find_log(msg="request", request_id=rid), what="access log line")
     assert access["status"] == 500 and access["level"] == "error"
 
 
