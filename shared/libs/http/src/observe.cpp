@@ -1,11 +1,12 @@
 #include "mmx/http/observe.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <unordered_map>
 
 #include "mmx/errors/problem.hpp"
 #include "mmx/http/route.hpp"
 #include "mmx/log/log.hpp"
-#include "mmx/tracing/ids.hpp"
 #include "mmx/tracing/span_queue.hpp"
 
 namespace mmx::http {
@@ -24,12 +25,14 @@ bool valid_request_id(std::string_view id) {
 class RequestContext final : public Middleware {
  public:
   awaitable<Response> handle(Request& req, Next next) override {
-    auto incoming = req.header("X-Request-ID");
-    req.set_request_id(incoming && valid_request_id(*incoming) ? std::string(*incoming)
-                                                               : tracing::random_hex_id());
     std::optional<tracing::TraceContext> parent;
     if (auto tp = req.header("traceparent")) parent = tracing::TraceContext::parse(*tp);
     req.set_trace(parent ? parent->child() : tracing::TraceContext::new_root());
+    // Without a client-chosen id, the trace id is the request id: as random, one fewer id
+    // to generate, and a log search for either finds the request.
+    auto incoming = req.header("X-Request-ID");
+    req.set_request_id(incoming && valid_request_id(*incoming) ? std::string(*incoming)
+                                                               : req.trace_id_hex());
 
     auto& queue = tracing::default_span_queue();
     const bool record = queue.enabled() && req.trace().sampled();
@@ -90,7 +93,8 @@ class AccessLog final : public Middleware {
 class Metrics final : public Middleware {
  public:
   explicit Metrics(metrics::Registry& r)
-      : requests_(r.counter("http_requests_total", "HTTP requests by route template, method and status.",
+      : id_(next_id_++),
+        requests_(r.counter("http_requests_total", "HTTP requests by route template, method and status.",
                             {"route", "method", "status"})),
         duration_(r.histogram("http_request_duration_seconds",
                               "HTTP request latency by route template and method.",
@@ -110,16 +114,55 @@ class Metrics final : public Middleware {
     in_flight_.add(-1);
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto route = route_label(req);
-    char status[4] = {static_cast<char>('0' + resp.status / 100 % 10),
-                      static_cast<char>('0' + resp.status / 10 % 10),
-                      static_cast<char>('0' + resp.status % 10), 0};
-    requests_.with({route, req.method_name(), std::string_view(status, 3)}).inc();
-    duration_.with({route, req.method_name()}).observe(secs);
+    Series s = series(req, resp.status);
+    s.requests->inc();
+    s.duration->observe(secs);
     co_return resp;
   }
 
  private:
+  struct Series {
+    metrics::Counter* requests;
+    metrics::Histogram* duration;
+  };
+  struct Key {
+    std::uint64_t owner;
+    const void* route;
+    Method method;
+    int status;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      std::size_t h = std::hash<const void*>{}(k.route);
+      h ^= (k.owner * 0x9e3779b97f4a7c15ULL) + (static_cast<std::size_t>(k.method) << 16) +
+           static_cast<std::size_t>(k.status);
+      return h;
+    }
+  };
+
+  // The label lookup takes a lock and builds a key string; a per-thread cache of the series
+  // pointers (which live as long as the registry) keeps that off the hot path. `owner` tells
+  // middleware instances apart (tests build several registries in one process).
+  Series series(const Request& req, int status) {
+    auto lookup = [&] {
+      auto route = route_label(req);
+      char code[3] = {static_cast<char>('0' + status / 100 % 10),
+                      static_cast<char>('0' + status / 10 % 10),
+                      static_cast<char>('0' + status % 10)};
+      return Series{&requests_.with({route, req.method_name(), std::string_view(code, 3)}),
+                    &duration_.with({route, req.method_name()})};
+    };
+    if (req.method() == Method::other) return lookup();  // free-form method names: no cache
+    thread_local std::unordered_map<Key, Series, KeyHash> cache;
+    Key key{id_, req.route(), req.method(), status};
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    if (cache.size() > 4096) cache.clear();  // bounded: routes x methods x statuses
+    return cache.emplace(key, lookup()).first->second;
+  }
+
+  static inline std::atomic<std::uint64_t> next_id_{1};
+  std::uint64_t id_;
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Gauge& in_flight_;

@@ -110,7 +110,7 @@ std::int64_t Request::param_int(std::string_view name) const {
 void Request::set_trace(const tracing::TraceContext& t) {
   trace_ = t;
   trace_id_hex_ = t.trace_id_hex();
-  span_id_hex_ = t.span_id_hex();
+  span_id_hex_.clear();
 }
 
 void Request::require_json_body() const {

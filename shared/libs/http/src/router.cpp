@@ -25,8 +25,8 @@ struct Router::Node {
 
 namespace {
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
+Router::Segments split_path(std::string_view path) {
+  Router::Segments out;
   if (path.size() <= 1) return out;  // "/" or ""
   path.remove_prefix(1);
   for (;;) {
@@ -71,11 +71,6 @@ const char* kind_message(ParamKind k) {
     default: return "is invalid";
   }
 }
-
-struct MatchState {
-  Match* best;
-  std::vector<std::pair<std::string_view, std::string>> params;
-};
 
 }  // namespace
 
@@ -161,15 +156,17 @@ RouteBuilder Router::add(Method method, std::string path, Handler handler, std::
   return RouteBuilder(r);
 }
 
-Match Router::match(Method method, std::string_view path) const {
-  Match result;
-  auto segments = split_path(path);
+// Depth-first over the trie, static before parameter, backtracking: "/a/new/edit" still
+// reaches "/a/{id}/edit" when "/a/new" exists. A plain struct rather than a recursive
+// std::function keeps matching free of heap allocations for typical paths.
+struct Router::Walker {
+  Method method;
+  std::string_view path;
+  const Segments& segments;
+  Match& result;
   std::vector<std::pair<std::string_view, std::string>> params;
-  bool matched = false;
 
-  // Depth-first, static before parameter, backtracking: "/a/new/edit" still reaches
-  // "/a/{id}/edit" when "/a/new" exists.
-  auto resolve = [&](const Node* node) {
+  bool resolve(const Node* node) {
     if (!node->has_route()) return false;
     const Route* r = node->by_method[static_cast<std::size_t>(method)];
     if (!r && method == Method::head) r = node->by_method[static_cast<std::size_t>(Method::get)];
@@ -177,24 +174,24 @@ Match Router::match(Method method, std::string_view path) const {
     if (r) {
       result.kind = Match::Kind::found;
       result.route = r;
-    } else {
-      result.kind = Match::Kind::method_not_allowed;
-      std::string allow;
-      static constexpr Method kOrder[] = {Method::get, Method::head, Method::post, Method::put,
-                                          Method::patch, Method::del};
-      for (Method m : kOrder) {
-        bool has = node->by_method[static_cast<std::size_t>(m)] ||
-                   (m == Method::head && node->by_method[static_cast<std::size_t>(Method::get)]);
-        if (has) allow += (allow.empty() ? "" : ", ") + std::string(method_name(m));
-      }
-      allow += ", OPTIONS";
-      result.allow = std::move(allow);
-      result.route = nullptr;
+      return true;
     }
+    result.kind = Match::Kind::method_not_allowed;
+    result.route = nullptr;
+    std::string allow;
+    static constexpr Method kOrder[] = {Method::get, Method::head, Method::post,
+                                        Method::put, Method::patch, Method::del};
+    for (Method m : kOrder) {
+      bool has = node->by_method[static_cast<std::size_t>(m)] ||
+                 (m == Method::head && node->by_method[static_cast<std::size_t>(Method::get)]);
+      if (has) allow += (allow.empty() ? "" : ", ") + std::string(method_name(m));
+    }
+    allow += ", OPTIONS";
+    result.allow = std::move(allow);
     return true;
-  };
+  }
 
-  std::function<bool(const Node*, std::size_t)> walk = [&](const Node* node, std::size_t i) {
+  bool walk(const Node* node, std::size_t i) {
     if (i == segments.size()) return resolve(node);
     std::string_view seg = segments[i];
     if (auto it = node->statics.find(seg); it != node->statics.end()) {
@@ -203,7 +200,8 @@ Match Router::match(Method method, std::string_view path) const {
     if (!node->param) return false;
     std::string value;
     if (node->param_kind == ParamKind::path) {
-      std::string_view rest(seg.data(), static_cast<std::size_t>(path.data() + path.size() - seg.data()));
+      std::string_view rest(seg.data(),
+                            static_cast<std::size_t>(path.data() + path.size() - seg.data()));
       if (!percent_decode(rest, value, false) || !node->param->has_route()) return false;
       params.emplace_back(node->param_name, std::move(value));
       if (resolve(node->param.get())) return true;
@@ -216,7 +214,7 @@ Match Router::match(Method method, std::string_view path) const {
               (node->param_kind == ParamKind::uuid && is_uuid(value));
     if (!ok) {
       // Remember the type error; it is the answer only if nothing else matches.
-      if (!matched && result.kind == Match::Kind::not_found) {
+      if (result.kind == Match::Kind::not_found) {
         result.kind = Match::Kind::bad_param;
         result.bad_param = node->param_name;
         result.bad_param_message = kind_message(node->param_kind);
@@ -227,10 +225,16 @@ Match Router::match(Method method, std::string_view path) const {
     if (walk(node->param.get(), i + 1)) return true;
     params.pop_back();
     return false;
-  };
+  }
+};
 
-  matched = walk(root_.get(), 0);
-  if (!matched && result.kind != Match::Kind::bad_param) result.kind = Match::Kind::not_found;
+Match Router::match(Method method, std::string_view path) const {
+  Match result;
+  Segments segments = split_path(path);
+  Walker w{method, path, segments, result, {}};
+  if (!w.walk(root_.get(), 0) && result.kind != Match::Kind::bad_param) {
+    result.kind = Match::Kind::not_found;
+  }
   return result;
 }
 

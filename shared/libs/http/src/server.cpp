@@ -158,9 +158,16 @@ struct Server::Impl {
         open_gauge(metrics::default_registry()
                        .gauge("http_connections_open", "Open client connections.")
                        .with({})) {
+    // The found case returns the handler's awaitable as is (no extra coroutine frame).
     dispatch = [this](Request& req) -> awaitable<Response> {
-      if (req.route()) co_return co_await req.route()->handler(req);
-      // Error path only: match again for the details (Allow list, bad parameter).
+      if (req.route()) return req.route()->handler(req);
+      return unmatched(req);
+    };
+  }
+
+  // Error path only: match again for the details (Allow list, bad parameter).
+  awaitable<Response> unmatched(Request& req) {
+    {
       Match m = router.match(req.method(), req.path());
       switch (m.kind) {
         case Match::Kind::method_not_allowed:
@@ -181,7 +188,7 @@ struct Server::Impl {
         default:
           throw errors::not_found("No route matches " + std::string(req.path()) + ".");
       }
-    };
+    }
   }
 
   awaitable<void> accept_loop(Worker& w);

@@ -65,8 +65,12 @@ class Request {
   const tracing::TraceContext& trace() const { return trace_; }
   void set_trace(const tracing::TraceContext& t);
   const std::string& trace_id_hex() const { return trace_id_hex_; }
-  const std::string& span_id_hex() const { return span_id_hex_; }
-  log::Context log_context() const { return {request_id_, trace_id_hex_, span_id_hex_}; }
+  // Formatted on first use: most requests never log a span id.
+  const std::string& span_id_hex() const {
+    if (span_id_hex_.empty()) span_id_hex_ = trace_.span_id_hex();
+    return span_id_hex_;
+  }
+  log::Context log_context() const { return {request_id_, trace_id_hex_, span_id_hex()}; }
   std::string_view remote_address() const { return remote_; }
   void set_remote_address(std::string_view r) { remote_ = r; }
 
@@ -106,7 +110,8 @@ class Request {
   unsigned version_ = 11;
   std::vector<HeaderView> headers_;
   std::string body_;
-  std::string request_id_, trace_id_hex_, span_id_hex_;
+  std::string request_id_, trace_id_hex_;
+  mutable std::string span_id_hex_;
   tracing::TraceContext trace_;
   std::string_view remote_;
   const Route* route_ = nullptr;

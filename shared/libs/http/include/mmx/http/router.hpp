@@ -2,6 +2,7 @@
 // Path routing on a segment trie. Templates use {name} (a string segment), {name:int}
 // (a signed 64-bit integer), {name:uuid} and {name:path} (the rest of the path, last only).
 // Static segments win over parameters; a conflicting registration throws at start-up.
+#include <boost/container/small_vector.hpp>
 #include <deque>
 #include <map>
 #include <memory>
@@ -43,8 +44,11 @@ class Router {
   Match match(Method method, std::string_view path) const;
   const std::deque<Route>& routes() const { return routes_; }
 
+  using Segments = boost::container::small_vector<std::string_view, 8>;
+
  private:
   struct Node;
+  struct Walker;
   std::unique_ptr<Node> root_;
   std::deque<Route> routes_;  // deque: stable addresses for Match::route
   std::string module_;
