@@ -19,7 +19,7 @@ struct Owned {
 }  // namespace
 
 Request::Request(Method method, std::string_view method_name, std::string_view target,
-                 std::vector<HeaderView> headers, std::string body, unsigned version)
+                 HeaderList headers, std::string body, unsigned version)
     : method_(method),
       method_name_(method_name),
       target_(target),
@@ -38,7 +38,7 @@ Request Request::make(Method method, std::string target,
   owned->method = std::string(::mmx::http::method_name(method));
   owned->target = std::move(target);
   owned->headers = std::move(headers);
-  std::vector<HeaderView> views;
+  HeaderList views;
   for (const auto& [k, v] : owned->headers) views.emplace_back(k, v);
   Request r(method, owned->method, owned->target, std::move(views), std::move(body));
   r.owned_ = std::move(owned);

@@ -416,8 +416,7 @@ awaitable<void> Server::Impl::serve(Conn& c) {
     }
 
     auto& msg = parser.get();
-    std::vector<HeaderView> headers;
-    headers.reserve(16);
+    HeaderList headers;
     for (const auto& f : msg) headers.emplace_back(f.name_string(), f.value());
     Request req(parse_method(msg.method_string()), msg.method_string(), msg.target(),
                 std::move(headers), std::move(msg.body()), msg.version());

@@ -1,6 +1,7 @@
 #pragma once
 // What a handler sees of a request. The server fills it with views into the parsed message
 // (which outlives the handler), so building one copies no header.
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <memory>
 #include <optional>
@@ -19,12 +20,14 @@ namespace mmx::http {
 
 struct Route;
 using HeaderView = std::pair<std::string_view, std::string_view>;
+// Inline room for a typical request's headers: no heap allocation per request for them.
+using HeaderList = boost::container::small_vector<HeaderView, 16>;
 
 class Request {
  public:
   Request() = default;
   Request(Method method, std::string_view method_name, std::string_view target,
-          std::vector<HeaderView> headers, std::string body, unsigned version = 11);
+          HeaderList headers, std::string body, unsigned version = 11);
   // A request that owns its strings: for tests and for requests synthesised by the kit.
   static Request make(Method method, std::string target,
                       std::vector<std::pair<std::string, std::string>> headers = {},
@@ -36,7 +39,7 @@ class Request {
   std::string_view path() const { return path_; }  // target without the query, not decoded
   std::string_view query_string() const { return query_; }
   unsigned version() const { return version_; }  // 10 or 11
-  const std::vector<HeaderView>& headers() const { return headers_; }
+  const HeaderList& headers() const { return headers_; }
   std::optional<std::string_view> header(std::string_view name) const;  // case-insensitive
   const std::string& body() const { return body_; }
 
@@ -108,7 +111,7 @@ class Request {
   std::string_view method_name_ = "GET";
   std::string_view target_, path_, query_;
   unsigned version_ = 11;
-  std::vector<HeaderView> headers_;
+  HeaderList headers_;
   std::string body_;
   std::string request_id_, trace_id_hex_;
   mutable std::string span_id_hex_;
