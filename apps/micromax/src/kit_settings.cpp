@@ -1,5 +1,7 @@
 #include "kit_settings.hpp"
 
+#include "mmx/config/parse.hpp"
+
 namespace mmx::app {
 
 void declare_kit_settings(config::SettingRegistry& r) {
@@ -108,15 +110,7 @@ http::ServerOptions server_options(const config::Config& cfg) {
 
 http::CorsOptions cors_options(const config::Config& cfg) {
   http::CorsOptions o;
-  std::string_view rest = cfg.string("MMX_CORS_ORIGINS");
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view o1 = rest.substr(0, comma);
-    while (!o1.empty() && o1.front() == ' ') o1.remove_prefix(1);
-    while (!o1.empty() && o1.back() == ' ') o1.remove_suffix(1);
-    if (!o1.empty()) o.allowed_origins.emplace_back(o1);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
+  o.allowed_origins = config::split_list(cfg.string("MMX_CORS_ORIGINS"));
   return o;
 }
 

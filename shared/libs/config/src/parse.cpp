@@ -12,6 +12,17 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    std::string_view item = trim(s.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+  }
+  return out;
+}
+
 namespace {
 
 std::string lower(std::string_view s) {

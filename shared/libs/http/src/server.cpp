@@ -167,27 +167,25 @@ struct Server::Impl {
 
   // Error path only: match again for the details (Allow list, bad parameter).
   awaitable<Response> unmatched(Request& req) {
-    {
-      Match m = router.match(req.method(), req.path());
-      switch (m.kind) {
-        case Match::Kind::method_not_allowed:
-          if (req.method() == Method::options) {
-            Response resp = Response::empty(204);
-            resp.set_header("Allow", m.allow);
-            co_return resp;
-          }
-          throw errors::method_not_allowed(m.allow);
-        case Match::Kind::bad_param: {
-          boost::json::array errs;
-          errs.push_back({{"parameter", m.bad_param}, {"in", "path"}, {"detail", m.bad_param_message}});
-          throw std::move(errors::HttpError(422, "path parameter '" + m.bad_param + "' " +
-                                                     m.bad_param_message + ".")
-                              .with_type("urn:micromax:problem:validation")
-                              .with_extension("errors", std::move(errs)));
+    Match m = router.match(req.method(), req.path());
+    switch (m.kind) {
+      case Match::Kind::method_not_allowed:
+        if (req.method() == Method::options) {
+          Response resp = Response::empty(204);
+          resp.set_header("Allow", m.allow);
+          co_return resp;
         }
-        default:
-          throw errors::not_found("No route matches " + std::string(req.path()) + ".");
+        throw errors::method_not_allowed(m.allow);
+      case Match::Kind::bad_param: {
+        boost::json::array errs;
+        errs.push_back({{"parameter", m.bad_param}, {"in", "path"}, {"detail", m.bad_param_message}});
+        throw std::move(errors::HttpError(422, "path parameter '" + m.bad_param + "' " +
+                                                   m.bad_param_message + ".")
+                            .with_type("urn:micromax:problem:validation")
+                            .with_extension("errors", std::move(errs)));
       }
+      default:
+        throw errors::not_found("No route matches " + std::string(req.path()) + ".");
     }
   }
 

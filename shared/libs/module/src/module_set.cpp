@@ -1,6 +1,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "mmx/config/parse.hpp"
+
 #include "mmx/module/module.hpp"
 
 namespace mmx::module {
@@ -19,27 +21,20 @@ const Module* ModuleSet::find(const std::string& name) const {
 
 std::vector<const Module*> ModuleSet::resolve(const std::string& targets) const {
   std::vector<std::string> wanted;
-  std::string_view rest = targets;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view t = rest.substr(0, comma);
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  for (const std::string& t : config::split_list(targets)) {
     if (t == "all") {
       for (const auto& m : modules_) wanted.push_back(m.name);
-    } else if (!t.empty()) {
-      const Module* m = find(std::string(t));
+    } else {
+      const Module* m = find(t);
       if (!m) {
         std::string known = "all";
         for (const auto& mm : modules_) {
           if (mm.is_target) known += ", " + mm.name;
         }
-        throw std::invalid_argument("unknown target '" + std::string(t) + "' (known: " + known +
-                                    ")");
+        throw std::invalid_argument("unknown target '" + t + "' (known: " + known + ")");
       }
       wanted.push_back(m->name);
     }
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   if (wanted.empty()) throw std::invalid_argument("no target given");
 

@@ -49,7 +49,6 @@ std::string to_hex(const std::uint8_t* data, std::size_t n) {
 std::optional<TraceContext> TraceContext::parse(std::string_view tp) {
   // version "-" trace-id "-" parent-id "-" flags; 55 chars for version 00.
   if (tp.size() < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') return std::nullopt;
-  std::array<std::uint8_t, 1> version{}, flags{};
   std::string_view v = tp.substr(0, 2);
   if (v == "00") {
     if (tp.size() != 55) return std::nullopt;
@@ -57,15 +56,13 @@ std::optional<TraceContext> TraceContext::parse(std::string_view tp) {
     if (hex_value(v[0]) < 0 || hex_value(v[1]) < 0 || v == "ff") return std::nullopt;
     if (tp.size() > 55 && tp[55] != '-') return std::nullopt;
   }
-  (void)version;
   TraceContext ctx;
   if (!parse_hex(tp.substr(3, 32), ctx.trace_id)) return std::nullopt;
   if (!parse_hex(tp.substr(36, 16), ctx.span_id)) return std::nullopt;
   std::string_view f = tp.substr(53, 2);
   int hi = hex_value(f[0]), lo = hex_value(f[1]);
   if (hi < 0 || lo < 0) return std::nullopt;
-  flags[0] = static_cast<std::uint8_t>(hi << 4 | lo);
-  ctx.flags = flags[0];
+  ctx.flags = static_cast<std::uint8_t>(hi << 4 | lo);
   return ctx;
 }
 

@@ -2,7 +2,6 @@
 
 #include <random>
 
-#include "mmx/tracing/context.hpp"
 
 namespace mmx::tracing {
 
@@ -16,16 +15,6 @@ std::uint64_t random_u64() noexcept {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
-}
-
-std::string random_hex_id() {
-  std::uint8_t b[16];
-  std::uint64_t a = random_u64(), c = random_u64();
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<std::uint8_t>(a >> (i * 8));
-    b[8 + i] = static_cast<std::uint8_t>(c >> (i * 8));
-  }
-  return to_hex(b, 16);
 }
 
 }  // namespace mmx::tracing

@@ -3,7 +3,9 @@
 // the setting in the error.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "mmx/config/config.hpp"
 
@@ -15,5 +17,7 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view s);  // "250ms", 
 std::optional<std::uint64_t> parse_size(std::string_view s);    // "512", "64KiB", "1MiB", "2GiB", "10kB"
 std::optional<HostPort> parse_host_port(std::string_view s);    // "127.0.0.1:8000", "[::1]:80", ":8000"
 std::string_view trim(std::string_view s);  // leading and trailing whitespace
+// "a, b,,c" -> {"a", "b", "c"}: comma lists in settings (targets, CORS origins).
+std::vector<std::string> split_list(std::string_view s);
 
 }  // namespace mmx::config
