@@ -20,7 +20,6 @@
 #include "mmx/http/openapi.hpp"
 #include "mmx/http/otlp_exporter.hpp"
 #include "mmx/log/log.hpp"
-#include "mmx/tracing/span_queue.hpp"
 
 namespace mmx::app {
 namespace {
@@ -257,8 +256,7 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
     http::OtlpExporterOptions o;
     o.endpoint = cfg->string("MMX_OTLP_ENDPOINT");
     o.service_name = cfg->string("MMX_SERVICE_NAME");
-    o.service_version = build_info().version;
-    tracing::default_span_queue().set_enabled(true);
+    o.service_version = build_info().version;  // the exporter switches span recording on
     task_defs.emplace_back("otlp-exporter", [o] { return http::run_otlp_exporter(o); });
   }
 
@@ -269,7 +267,8 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
   int signal_number = 0;
   signals.async_wait([&](const boost::system::error_code&, int n) { signal_number = n; });
 
-  http::Server server(server_options(*cfg), router, pipeline);
+  const http::ServerOptions server_opts = server_options(*cfg);
+  http::Server server(server_opts, router, pipeline);
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -283,7 +282,7 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
 
   const double ready_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const std::string base = "http://" + display_host(server_options(*cfg).host) + ":" +
+  const std::string base = "http://" + display_host(server_opts.host) + ":" +
                            std::to_string(server.port());
   std::string target_list;
   for (const auto* m : selected) {

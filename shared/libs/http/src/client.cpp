@@ -1,6 +1,5 @@
 #include "mmx/http/client.hpp"
 
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -179,13 +178,6 @@ bool header_name_ok(std::string_view s) {
   return true;
 }
 
-bool header_value_ok(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
 // What send() needs of a ClientRequest, copied before the hop onto the strand so that the
 // caller's Request (parent) is never touched from another thread.
 struct Prepared {
@@ -215,12 +207,12 @@ Prepared prepare(ClientRequest req) {
   p.method_name = std::string(method_name(req.method));
   p.target = parse_url(req.url);
   for (const auto& [k, v] : req.headers) {
-    if (!header_name_ok(k) || !header_value_ok(v)) {
+    if (!header_name_ok(k) || !header_safe(v)) {
       throw ClientError(ClientErrorKind::invalid_request,
                         "invalid header '" + k + "' in request to " + req.url);
     }
   }
-  if (!header_value_ok(req.content_type)) {
+  if (!header_safe(req.content_type)) {
     throw ClientError(ClientErrorKind::invalid_request,
                       "invalid content type in request to " + req.url);
   }
@@ -230,7 +222,7 @@ Prepared prepare(ClientRequest req) {
   if (req.parent) {
     if (trace_valid(req.parent->trace())) p.parent_trace = req.parent->trace();
     const std::string& id = req.parent->request_id();
-    if (!id.empty() && header_value_ok(id)) p.request_id = id;
+    if (!id.empty() && header_safe(id)) p.request_id = id;
   }
   return p;
 }

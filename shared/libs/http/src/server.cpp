@@ -25,6 +25,7 @@
 #include <unordered_set>
 
 #include "mmx/errors/http_error.hpp"
+#include "mmx/http/text.hpp"
 #include "mmx/log/log.hpp"
 #include "mmx/metrics/metrics.hpp"
 
@@ -87,13 +88,6 @@ std::string_view http_date() {
   return buf;
 }
 
-bool header_token_ok(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
 void serialize(const Request& req, const Response& resp, bool keep_alive, std::string& out) {
   char num[24];
   out += "HTTP/1.1 ";
@@ -123,7 +117,7 @@ void serialize(const Request& req, const Response& resp, bool keep_alive, std::s
   }
   for (const auto& [k, v] : resp.headers) {
     // A handler echoing user input into a header must not be able to split the response.
-    if (!header_token_ok(k) || !header_token_ok(v)) continue;
+    if (!header_safe(k) || !header_safe(v)) continue;
     out += k;
     out += ": ";
     out += v;
@@ -206,7 +200,6 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> draining{false};
   std::uint16_t port = 0;
-  bool started = false;
   bool stopped = false;
   metrics::Counter& rejected;
   metrics::Family<metrics::Counter>& timeouts;
@@ -506,7 +499,6 @@ void Server::start() {
     Worker* wp = w.get();
     w->thread = std::thread([wp] { wp->ioc.run(); });
   }
-  impl_->started = true;
 }
 
 std::uint16_t Server::port() const { return impl_->port; }
