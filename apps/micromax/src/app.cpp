@@ -233,18 +233,26 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
   state->router = &router;
   state->running = selected;
   state->readiness_timeout = cfg->duration("MMX_READINESS_TIMEOUT");
+  const bool migrate_only = cl.command == "migrate";
   try {
     for (const module::Module* m : selected) {
       router.set_current_module(m->name);
       module::Context ctx{*cfg,   router, pipeline, registry, pool,
                           checks, data_dir, task_defs};
+      ctx.migrate_only = migrate_only;
       if (m->init) m->init(ctx);
     }
   } catch (const std::exception& e) {
-    log::error("app", "start-up failed", {{"error", e.what()}});
+    log::error("app", migrate_only ? "migration failed" : "start-up failed", {{"error", e.what()}});
     log::flush();
-    std::cerr << "micromax: start-up failed: " << e.what() << "\n";
+    std::cerr << "micromax: " << (migrate_only ? "migrate" : "start-up") << " failed: " << e.what()
+              << "\n";
     return 1;
+  }
+  if (migrate_only) {
+    log::info("app", "migrations done");
+    log::flush();
+    return 0;
   }
 
   if (cl.command == "openapi") {

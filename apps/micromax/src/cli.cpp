@@ -24,6 +24,7 @@ Usage:
   micromax targets              list the modules and what they depend on
   micromax version              print version and build information
   micromax openapi [--target X] print the OpenAPI document of the selected targets
+  micromax migrate [--target X] apply pending database migrations of the targets, then exit
   micromax --help               this text, then every setting with its default
 
 Flags (each is a shorthand for the setting in brackets):
@@ -46,7 +47,8 @@ CommandLine parse_command_line(int argc, char** argv) {
   std::size_t i = 0;
   if (i < args.size() && !args[i].starts_with("-")) {
     const std::string& c = args[i];
-    if (c != "run" && c != "targets" && c != "version" && c != "openapi" && c != "help") {
+    if (c != "run" && c != "targets" && c != "version" && c != "openapi" && c != "help" &&
+        c != "migrate") {
       throw std::invalid_argument("unknown command '" + c + "' (try micromax --help)");
     }
     cl.command = c;

@@ -1,6 +1,7 @@
 #include "kit_settings.hpp"
 
 #include "mmx/config/parse.hpp"
+#include "mmx/db/service_database.hpp"
 
 namespace mmx::app {
 
@@ -87,6 +88,7 @@ void declare_kit_settings(config::SettingRegistry& r) {
       "service.name reported with spans (defaults to micromax; per-target deployments set "
       "their own).",
       "tracing");
+  db::declare_database_settings(r);
 }
 
 http::ServerOptions server_options(const config::Config& cfg) {

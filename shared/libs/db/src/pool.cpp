@@ -1,1 +1,170 @@
-// (being written)
+#include "pool.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+
+#include "mmx/db/errors.hpp"
+#include "mmx/exec/task.hpp"
+
+namespace mmx::db {
+
+namespace asio = boost::asio;
+
+struct Pool::Waiter {
+  explicit Waiter(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
+  asio::any_io_executor executor;
+  asio::steady_timer timer;  // touched only on `executor`
+  bool done = false;         // under Pool::mu_
+  std::optional<Slot> slot;
+  std::exception_ptr error;
+  exec::Task resume;  // posts the coroutine's completion to its own executor
+};
+
+bool Pool::try_take(Slot& out) {
+  if (!idle_.empty()) {
+    out.conn = std::move(idle_.front());
+    out.reused = true;
+    idle_.pop_front();
+    return true;
+  }
+  if (open_ < max_) {
+    ++open_;
+    out.conn.reset();
+    out.reused = false;
+    return true;
+  }
+  return false;
+}
+
+asio::awaitable<Pool::Slot> Pool::acquire() {
+  {
+    std::lock_guard lock(mu_);
+    Slot slot;
+    if (waiters_.empty() && try_take(slot)) co_return slot;
+  }
+  auto ex = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<Waiter>(ex);
+  auto self = shared_from_this();
+  using Signature = void(std::exception_ptr, std::optional<Slot>);
+  auto initiate = [self, waiter](auto handler) {
+    waiter->resume = [handler = std::move(handler), waiter]() mutable {
+      auto hex = asio::get_associated_executor(handler);
+      asio::post(hex, [handler = std::move(handler), slot = std::move(waiter->slot),
+                       error = waiter->error]() mutable {
+        std::move(handler)(error, std::move(slot));
+      });
+    };
+    std::unique_lock lock(self->mu_);
+    Slot slot;
+    if (self->try_take(slot)) {  // freed between the first look and now
+      waiter->done = true;
+      waiter->slot = std::move(slot);
+      auto resume = std::move(waiter->resume);
+      lock.unlock();
+      resume();
+      return;
+    }
+    self->waiters_.push_back(waiter);
+    waiter->timer.expires_after(self->max_wait_);
+    waiter->timer.async_wait([weak = std::weak_ptr<Pool>(self), waiter](boost::system::error_code ec) {
+      if (ec) return;  // cancelled: it got a connection
+      if (auto pool = weak.lock()) pool->expire(waiter);
+    });
+  };
+  std::optional<Slot> got = co_await asio::async_initiate<decltype(asio::use_awaitable), Signature>(
+      std::move(initiate), asio::use_awaitable);
+  co_return std::move(*got);
+}
+
+void Pool::expire(const std::shared_ptr<Waiter>& w) {
+  std::unique_lock lock(mu_);
+  if (w->done) return;
+  w->done = true;
+  std::erase(waiters_, w);
+  w->error = std::make_exception_ptr(DbError(
+      ErrorKind::timeout, "no " + label_ + " connection free within " +
+                              std::to_string(max_wait_.count()) + " ms (pool size " +
+                              std::to_string(max_) + ")"));
+  auto resume = std::move(w->resume);
+  lock.unlock();
+  resume();
+}
+
+void Pool::give_back(std::unique_ptr<Connection> conn) {
+  std::deque<std::unique_ptr<Connection>> stale;  // closed outside the lock
+  std::shared_ptr<Waiter> next;
+  {
+    std::lock_guard lock(mu_);
+    if (!conn || !conn->healthy()) {
+      --open_;
+      if (conn) {
+        // One dead connection usually means the server went away: the idle ones are dead
+        // too, and finding out one request at a time would fail that many requests.
+        open_ -= idle_.size();
+        stale.swap(idle_);
+      }
+      conn.reset();
+    }
+    while (!waiters_.empty() && !next) {
+      next = waiters_.front();
+      waiters_.pop_front();
+    }
+    if (next) {
+      Slot slot;
+      if (conn) {
+        slot.conn = std::move(conn);
+        slot.reused = true;
+      } else {
+        ++open_;  // the waiter creates a fresh one in the freed slot
+      }
+      next->done = true;
+      next->slot = std::move(slot);
+    } else if (conn) {
+      idle_.push_back(std::move(conn));
+    }
+  }
+  if (conn) conn.reset();
+  if (next) {
+    asio::post(next->executor, [next] { next->timer.cancel(); });
+    auto resume = std::move(next->resume);
+    resume();
+  }
+}
+
+Pool::Stats Pool::stats() const {
+  std::lock_guard lock(mu_);
+  return {idle_.size(), open_ - idle_.size(), waiters_.size()};
+}
+
+Lease::~Lease() {
+  if (!in_transaction || !conn_) {
+    pool_->give_back(std::move(conn_));
+    return;
+  }
+  // Left a transaction open (exception, cancellation, destroyed coroutine): roll back on a
+  // worker before anyone else gets the connection. A failed rollback makes it unhealthy.
+  auto held = std::make_shared<std::unique_ptr<Connection>>(std::move(conn_));
+  auto job = [pool = pool_, held] {
+    std::unique_ptr<Connection> conn = std::move(*held);
+    try {
+      conn->execute_script("ROLLBACK");
+    } catch (...) {
+      // Nothing to roll back (a failed COMMIT ended it), or the connection is gone:
+      // healthy() tells the pool which.
+    }
+    pool->give_back(std::move(conn));
+  };
+  if (!workers_.try_submit(job)) job();
+}
+
+Connection& Lease::connection() {
+  if (!conn_) conn_ = driver_.connect(read_only_);
+  return *conn_;
+}
+
+}  // namespace mmx::db

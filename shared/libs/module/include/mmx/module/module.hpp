@@ -28,6 +28,9 @@ struct Context {
   health::Registry& health;
   std::string data_dir;
   std::vector<std::pair<std::string, BackgroundTask>>& tasks;
+  // `micromax migrate`: init should open its database and migrate, then stop there (no
+  // seeding, no background work); the process exits after every module's init.
+  bool migrate_only = false;
 
   void add_background_task(std::string name, BackgroundTask task) {
     tasks.emplace_back(std::move(name), std::move(task));

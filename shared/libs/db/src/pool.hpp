@@ -1,0 +1,77 @@
+#pragma once
+// A bounded pool of driver connections with an async, time-limited acquire. Connections
+// are made lazily (by the caller, on a worker thread) up to the limit; a waiter is
+// resumed on its own executor when one comes back. Unhealthy connections are dropped,
+// and so is every idle one with them: after a server restart they are all dead.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "mmx/db/driver.hpp"
+#include "mmx/exec/worker_pool.hpp"
+
+namespace mmx::db {
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  struct Slot {
+    std::unique_ptr<Connection> conn;  // null: the holder may create one (counted already)
+    bool reused = false;               // came from the idle list (may have gone stale)
+  };
+  struct Stats {
+    std::size_t idle = 0, busy = 0, waiting = 0;
+  };
+
+  Pool(std::string label, std::size_t max_size, std::chrono::milliseconds max_wait)
+      : label_(std::move(label)), max_(max_size), max_wait_(max_wait) {}
+
+  // Throws DbError(timeout) after max_wait.
+  boost::asio::awaitable<Slot> acquire();
+  // From any thread. Null or unhealthy connections free their slot.
+  void give_back(std::unique_ptr<Connection> conn);
+  Stats stats() const;
+
+ private:
+  struct Waiter;
+  void expire(const std::shared_ptr<Waiter>& w);
+  bool try_take(Slot& out);  // with mu_ held
+
+  std::string label_;
+  std::size_t max_;
+  std::chrono::milliseconds max_wait_;
+  mutable std::mutex mu_;
+  std::deque<std::unique_ptr<Connection>> idle_;
+  std::size_t open_ = 0;  // idle + leased + being created
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+};
+
+// A connection (or the right to make one) held by one coroutine; see Database.
+class Lease {
+ public:
+  Lease(std::shared_ptr<Pool> pool, Pool::Slot slot, Driver& driver, exec::WorkerPool& workers,
+        bool read_only)
+      : pool_(std::move(pool)), conn_(std::move(slot.conn)), reused_(slot.reused),
+        driver_(driver), workers_(workers), read_only_(read_only) {}
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  // Worker thread only: the connection, made now if this lease holds only a slot.
+  Connection& connection();
+  bool reused() const { return reused_; }
+  bool in_transaction = false;
+
+ private:
+  std::shared_ptr<Pool> pool_;
+  std::unique_ptr<Connection> conn_;
+  bool reused_;
+  Driver& driver_;
+  exec::WorkerPool& workers_;
+  bool read_only_;
+};
+
+}  // namespace mmx::db
