@@ -207,7 +207,7 @@ TEST_P(BackendContract, PollWithNothingPublishedWaitsAndReturnsEmpty) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackendContract, ::testing::ValuesIn(mmx::test::backend_specs()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<mmx::test::BackendSpec>& p) { return p.param.name; });
 
 }  // namespace
 }  // namespace mmx::broker

@@ -239,10 +239,15 @@ asio::awaitable<void> Database::retry_pause(int attempt) {
 
 Transaction::Transaction(Database& db, std::unique_ptr<Lease> lease)
     : db_(&db), lease_(std::move(lease)) {}
+Transaction::Transaction() = default;
 Transaction::Transaction(Transaction&&) noexcept = default;
+Transaction& Transaction::operator=(Transaction&&) noexcept = default;
 Transaction::~Transaction() = default;  // Lease rolls back when still in a transaction
 
-Dialect Transaction::dialect() const { return db_->dialect(); }
+Dialect Transaction::dialect() const {
+  if (!db_) throw DbError(ErrorKind::query, "no transaction");
+  return db_->dialect();
+}
 bool Transaction::open() const { return lease_ && lease_->in_transaction; }
 
 asio::awaitable<Result> Transaction::run(std::string sql, Params params) {

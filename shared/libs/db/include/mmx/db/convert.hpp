@@ -39,14 +39,14 @@ inline constexpr bool is_json_column_v =
 }  // namespace detail
 
 template <class T>
-Value to_value(const T& v) {
+Value to_db_value(const T& v) {
   using namespace detail;
   if constexpr (std::is_same_v<T, Value>) {
     return v;
   } else if constexpr (std::is_same_v<T, std::nullopt_t> || std::is_same_v<T, std::nullptr_t>) {
     return std::monostate{};
   } else if constexpr (is_optional_v<T>) {
-    return v ? to_value(*v) : Value{};
+    return v ? to_db_value(*v) : Value{};
   } else if constexpr (std::is_same_v<T, bool>) {
     return v;
   } else if constexpr (Integer<T>) {
@@ -73,13 +73,13 @@ Value to_value(const T& v) {
 }
 
 template <class T>
-T from_value(const Value& v, std::string_view what) {
+T from_db_value(const Value& v, std::string_view what) {
   using namespace detail;
   if constexpr (std::is_same_v<T, Value>) {
     return v;
   } else if constexpr (is_optional_v<T>) {
     if (is_null(v)) return std::nullopt;
-    return from_value<unwrap_optional_t<T>>(v, what);
+    return from_db_value<unwrap_optional_t<T>>(v, what);
   } else if constexpr (std::is_same_v<T, bool>) {
     if (auto* b = std::get_if<bool>(&v)) return *b;
     if (auto* i = std::get_if<std::int64_t>(&v)) return *i != 0;
@@ -163,7 +163,7 @@ std::vector<T> map_rows(const Result& r) {
     std::size_t i = 0;
     boost::mp11::mp_for_each<Members>([&](auto d) {
       using M = std::remove_cvref_t<decltype(item.*d.pointer)>;
-      if (index[i]) item.*d.pointer = from_value<M>(row[*index[i]], d.name);
+      if (index[i]) item.*d.pointer = from_db_value<M>(row[*index[i]], d.name);
       ++i;
     });
     out.push_back(std::move(item));
@@ -175,7 +175,7 @@ template <class... A>
 Params make_params(const A&... args) {
   Params p;
   p.reserve(sizeof...(A));
-  (p.push_back(to_value(args)), ...);
+  (p.push_back(to_db_value(args)), ...);
   return p;
 }
 

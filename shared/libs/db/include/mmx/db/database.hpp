@@ -69,7 +69,7 @@ class Session {
   awaitable<std::optional<T>> fetch_value(std::string sql, const A&... args) {
     Result r = co_await run(std::move(sql), make_params(args...));
     if (r.rows.empty() || r.rows.front().empty()) co_return std::nullopt;
-    co_return from_value<T>(r.rows.front().front(), r.columns.front());
+    co_return from_db_value<T>(r.rows.front().front(), r.columns.front());
   }
 
   virtual awaitable<Result> run(std::string sql, Params params) = 0;
@@ -80,7 +80,9 @@ class Database;
 
 class Transaction final : public Session {
  public:
+  Transaction();  // finished (not open); what Database::begin() assigns into
   Transaction(Transaction&&) noexcept;
+  Transaction& operator=(Transaction&&) noexcept;
   ~Transaction() override;  // not committed: rolled back before the connection is reused
   Dialect dialect() const override;
   awaitable<Result> run(std::string sql, Params params) override;
@@ -91,7 +93,7 @@ class Transaction final : public Session {
  private:
   friend class Database;
   Transaction(Database& db, std::unique_ptr<Lease> lease);
-  Database* db_;
+  Database* db_ = nullptr;
   std::unique_ptr<Lease> lease_;
 };
 
