@@ -260,6 +260,12 @@ asio::awaitable<void> Transaction::commit() {
   co_await db_->impl_->run_on(*lease_, "COMMIT", {}, true);
   lease_->in_transaction = false;
   lease_.reset();
+  auto callbacks = std::move(on_commit_);
+  for (auto& f : callbacks) f();
+}
+
+void Transaction::on_commit(std::function<void()> callback) {
+  on_commit_.push_back(std::move(callback));
 }
 
 asio::awaitable<void> Transaction::rollback() {

@@ -12,6 +12,7 @@
 // other way (exception, cancellation, a destroyed coroutine) rolls it back before the
 // connection is reused. Serialization failures and deadlocks re-run the whole function.
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,12 +90,16 @@ class Transaction final : public Session {
   awaitable<void> commit();
   awaitable<void> rollback();
   bool open() const;
+  // Runs after a successful COMMIT (on the committing coroutine's thread): for work that
+  // must see the committed data, like waking the outbox relay. Never after a rollback.
+  void on_commit(std::function<void()> callback);
 
  private:
   friend class Database;
   Transaction(Database& db, std::unique_ptr<Lease> lease);
   Database* db_ = nullptr;
   std::unique_ptr<Lease> lease_;
+  std::vector<std::function<void()>> on_commit_;
 };
 
 namespace detail {
