@@ -52,6 +52,7 @@ struct Broker::Impl {
   metrics::Family<metrics::Counter>* retried = nullptr;
   metrics::Family<metrics::Counter>* dead_lettered = nullptr;
   metrics::Family<metrics::Counter>* poll_errors = nullptr;
+  metrics::Family<metrics::Counter>* polls = nullptr;
   metrics::Family<metrics::Gauge>* lag = nullptr;
   metrics::Family<metrics::Histogram>* handler_seconds = nullptr;
   metrics::Family<metrics::Histogram>* e2e_seconds = nullptr;
@@ -108,6 +109,8 @@ Broker::Broker(std::unique_ptr<Backend> backend, BrokerOptions options, metrics:
                                     "Events sent to the dead-letter topic", {"group", "topic"});
   impl_->poll_errors = &m.counter("mmx_broker_poll_errors_total",
                                   "Failed polls (broker unreachable)", {"group"});
+  impl_->polls = &m.counter("mmx_broker_polls_total",
+                            "Completed polls (a consumer that stops polling is stuck)", {"group"});
   impl_->lag = &m.gauge("mmx_broker_consumer_lag", "Events behind the head, as last seen",
                         {"group", "topic"});
   impl_->handler_seconds = &m.histogram("mmx_broker_handler_duration_seconds",
@@ -175,6 +178,7 @@ asio::awaitable<void> Broker::consume(std::string group, std::vector<std::string
         return consumer->poll(options.consumer.batch, options.poll_wait);
       });
       poll_failures = 0;
+      if (im.polls) im.polls->with({group}).inc();
     } catch (const BrokerError& e) {
       poll_error = e.what();
     }
