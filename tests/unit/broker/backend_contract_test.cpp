@@ -129,7 +129,9 @@ TEST_P(BackendContract, OneMemberSeesEachKeyInPublishOrder) {
   for (const auto& d : got) {
     int n = number(d);
     auto it = last.find(d.key);
-    if (it != last.end()) EXPECT_LT(it->second, n) << "key " << d.key << " out of order";
+    if (it != last.end()) {
+      EXPECT_LT(it->second, n) << "key " << d.key << " out of order";
+    }
     last[d.key] = n;
   }
 }

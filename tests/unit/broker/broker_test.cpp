@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <filesystem>
+#include <list>
 #include <mutex>
 #include <random>
 #include <thread>
