@@ -1,0 +1,37 @@
+#pragma once
+// Paces reconnection attempts of one connection owner (the publisher, or one consumer):
+// after k consecutive failed connects the next attempt waits 100ms * 2^(k-1), at most 1s.
+// The caller's thread sleeps out the rest of the delay instead of failing fast, so the
+// first call after the server is back does reconnect, while a caller that retries in a
+// tight loop still cannot hammer a dead server.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace mmx::broker::backends {
+
+class ReconnectGate {
+ public:
+  static constexpr std::chrono::milliseconds first_delay{100};
+  static constexpr std::chrono::milliseconds max_delay{1000};
+
+  void wait() const {
+    auto now = std::chrono::steady_clock::now();
+    if (next_ > now) std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(next_ - now, max_delay));
+  }
+  void failed() {
+    auto delay = first_delay * (1 << std::min(failures_, 4));
+    failures_ = std::min(failures_ + 1, 30);
+    next_ = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(delay, max_delay);
+  }
+  void succeeded() {
+    failures_ = 0;
+    next_ = {};
+  }
+
+ private:
+  int failures_ = 0;
+  std::chrono::steady_clock::time_point next_{};
+};
+
+}  // namespace mmx::broker::backends
