@@ -13,10 +13,17 @@ import threading
 import time
 from pathlib import Path
 
+import sys
+
 import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Real PostgreSQL, Redis and RabbitMQ on loopback, started on first use and shared by the
+# session (tests/harness); importing the fixtures registers them here.
+sys.path.insert(0, str(ROOT / "tests" / "harness"))
+from fixtures import postgres, rabbitmq, redis_server  # noqa: E402,F401
 BIN_DIR = Path(os.environ.get("MMX_BIN_DIR", ROOT / "build" / "bin"))
 
 

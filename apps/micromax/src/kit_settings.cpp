@@ -1,6 +1,7 @@
 #include "kit_settings.hpp"
 
 #include "mmx/config/parse.hpp"
+#include "mmx/broker/service_broker.hpp"
 #include "mmx/db/service_database.hpp"
 
 namespace mmx::app {
@@ -89,6 +90,7 @@ void declare_kit_settings(config::SettingRegistry& r) {
       "their own).",
       "tracing");
   db::declare_database_settings(r);
+  broker::declare_broker_settings(r);
 }
 
 http::ServerOptions server_options(const config::Config& cfg) {
