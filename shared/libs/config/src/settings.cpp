@@ -68,7 +68,8 @@ std::string render_help(const SettingRegistry& registry) {
       out += "\n      " + s->help + "\n";
       if (s->required) {
         out += "      required\n";
-      } else if (s->secret && !s->default_value.empty()) {
+      } else if (s->local_only_default && !s->default_value.empty()) {
+        // A demo secret: refused outside MMX_ENV=local, and not worth advertising.
         out += "      default: (a development-only value)\n";
       } else {
         out += "      default: " + (s->default_value.empty() ? "(unset)" : s->default_value) + "\n";
