@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -37,13 +40,35 @@ constexpr std::uint64_t offset_mask = (std::uint64_t{1} << offset_bits) - 1;
 
 std::int64_t to_us(std::chrono::milliseconds d) { return d.count() * 1000; }
 
+const std::string& host_name() {
+  static const std::string name = [] {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return std::string("unknown");
+    return std::string(buf);
+  }();
+  return name;
+}
+
+// "<host>:<pid>-<random>": the host and pid let members on the same host notice at once
+// that a member's process is gone (SIGKILL, crash) instead of waiting for stuck_after.
 std::string new_member_id() {
   std::random_device rd;
   std::uint64_t r = (std::uint64_t{rd()} << 32) ^ rd();
   char buf[40];
   std::snprintf(buf, sizeof buf, "%d-%016llx", static_cast<int>(::getpid()),
                 static_cast<unsigned long long>(r));
-  return buf;
+  return host_name() + ":" + buf;
+}
+
+// True only when the member ran on this host and its process no longer exists. Another
+// host (or a container with its own hostname) is never judged this way: its pids are not
+// ours to check; its heartbeat expiry covers it.
+bool process_gone(const std::string& member) {
+  auto colon = member.rfind(':');
+  if (colon == std::string::npos || member.compare(0, colon, host_name()) != 0) return false;
+  int pid = std::atoi(member.c_str() + colon + 1);
+  if (pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 struct InFlight {
@@ -366,6 +391,14 @@ class SqliteLogConsumer final : public Consumer {
       s.bind(1, group_).bind(2, now).bind(3, now + clock_skew_us);
       while (s.step())
         if (auto m = s.text(0); m != member_id_) dead.push_back(std::move(m));
+    }
+    {
+      auto s = d.prepare("SELECT DISTINCT member_id FROM broker_members WHERE group_name = ?1");
+      s.bind(1, group_);
+      while (s.step())
+        if (auto m = s.text(0); m != member_id_ && process_gone(m) &&
+                                std::find(dead.begin(), dead.end(), m) == dead.end())
+          dead.push_back(std::move(m));
     }
     for (const auto& m : dead) {
       d.prepare("DELETE FROM broker_members WHERE group_name = ? AND member_id = ?")
