@@ -23,6 +23,12 @@ ServerUrl parse_server_url(const std::string& url, int default_port) {
     out.user = u.user();
     out.has_password = u.has_password();
     out.password = u.password();
+    // "scheme://secret@host" may be a password written without its ':', which
+    // redact_broker_url() leaves alone: hide the whole userinfo then.
+    if (!out.has_password) {
+      auto start = url.find("://") + 3;
+      out.redacted = url.substr(0, start) + "***" + url.substr(start + u.encoded_userinfo().size());
+    }
   }
   out.host = u.host_address();
   if (out.host.empty()) throw configuration_error(out.redacted, "no host");
