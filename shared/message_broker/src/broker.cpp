@@ -4,6 +4,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <map>
+#include <mutex>
 
 #include "mmx/dto/time.hpp"
 #include "mmx/exec/offload.hpp"
@@ -28,6 +30,12 @@ std::chrono::milliseconds backoff(const RetryPolicy& p, int failures) {
   return std::min<std::chrono::milliseconds>(d, p.max_backoff);
 }
 
+std::string join_key(const std::string& group, const std::vector<std::string>& topics) {
+  std::string k = group;
+  for (const auto& t : topics) k += '\n' + t;
+  return k;
+}
+
 std::string truncate(std::string s, std::size_t n) {
   if (s.size() > n) s = s.substr(0, n - 3) + "...";
   return s;
@@ -46,6 +54,8 @@ struct Broker::Impl {
   // and one thread keeps publish order = call order. Consumers poll on their own threads.
   exec::WorkerPool publisher{1, 4096};
   exec::WorkerPool consumers;
+  std::mutex joined_mu;
+  std::map<std::string, std::unique_ptr<Consumer>> joined;  // by join_key(), until consume()
   metrics::Family<metrics::Counter>* published = nullptr;
   metrics::Family<metrics::Counter>* publish_errors = nullptr;
   metrics::Family<metrics::Counter>* delivered = nullptr;
@@ -125,6 +135,13 @@ Broker::~Broker() {
 }
 
 Backend& Broker::backend() { return *impl_->backend; }
+
+void Broker::join(const std::string& group, const std::vector<std::string>& topics,
+                  const ConsumerOptions& options) {
+  auto consumer = impl_->backend->subscribe(group, topics, options);
+  std::lock_guard lock(impl_->joined_mu);
+  impl_->joined[join_key(group, topics)] = std::move(consumer);
+}
 const BrokerOptions& Broker::options() const { return impl_->options; }
 
 asio::awaitable<void> Broker::publish(std::string topic, std::string key, const Event& event) {
@@ -167,6 +184,14 @@ asio::awaitable<void> Broker::consume(std::string group, std::vector<std::string
     }
   } release_on_exit{consumer, pending};
 
+  {
+    std::lock_guard lock(im.joined_mu);
+    auto it = im.joined.find(join_key(group, topics));
+    if (it != im.joined.end()) {
+      consumer = std::move(it->second);
+      im.joined.erase(it);
+    }
+  }
   for (;;) {
     std::string poll_error;
     try {

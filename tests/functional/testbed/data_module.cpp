@@ -72,6 +72,12 @@ module::Module make_data_module() {
       co_await tx.execute("INSERT INTO seen_events (event_id, event_type, sku) VALUES ($1, $2, $3)",
                           msg.event.id, msg.event.type, std::string(sku));
     });
+    const std::vector<std::string> topics{std::string(models::topics::catalog_products)};
+    try {
+      events.broker->join("testbed", topics, events.consume_options.consumer);
+    } catch (const broker::BrokerError& e) {
+      throw std::runtime_error(std::string("MMX_BROKER_URL: cannot join consumer group testbed: ") + e.what());
+    }
     ctx.add_background_task("testbed-consumer", [b = events.broker, handler, o = events.consume_options] {
       return b->consume("testbed", {std::string(models::topics::catalog_products)}, handler, o);
     });

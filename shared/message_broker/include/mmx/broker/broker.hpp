@@ -75,6 +75,14 @@ class Broker {
   // Several at once (the outbox relay): one backend round trip.
   boost::asio::awaitable<void> publish_batch(std::vector<OutgoingMessage> batch);
 
+  // Joins `group` now (blocking; for a module's init). A group receives what is published
+  // after it first subscribed, and consume() runs only once the server is up: joining in
+  // init means nothing published after start-up is missed by a brand-new group (a fresh
+  // RabbitMQ queue, Redis stream group or SQLite log group). consume() with the same group
+  // and topics then takes over this membership.
+  void join(const std::string& group, const std::vector<std::string>& topics,
+            const ConsumerOptions& options = {});
+
   // Consumes as member of `group` until cancelled (a module's background task). Polling
   // failures (server down) are logged and retried with backoff; they never end it.
   boost::asio::awaitable<void> consume(std::string group, std::vector<std::string> topics,
