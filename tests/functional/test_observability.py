@@ -77,7 +77,9 @@ def test_metrics_exposition(server):
 
 
 def test_worker_pool_offload_and_overload(make_server):
-    s = make_server(env={"MMX_WORKER_THREADS": "1", "MMX_WORKER_QUEUE": "1"})
+    # Only the kit's test module: the data module's outbox relay also uses the pool, and
+    # this test counts every rejection.
+    s = make_server(env={"MMX_WORKER_THREADS": "1", "MMX_WORKER_QUEUE": "1"}, args=["--target", "testbed"])
     assert s.get("/test/offload?ms=1").status_code == 200
     import concurrent.futures
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

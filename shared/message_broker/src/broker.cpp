@@ -204,7 +204,11 @@ asio::awaitable<void> Broker::consume(std::string group, std::vector<std::string
       });
       poll_failures = 0;
       if (im.polls) im.polls->with({group}).inc();
-    } catch (const BrokerError& e) {
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) throw;  // shutdown
+      poll_error = e.what();
+    } catch (const std::exception& e) {
+      // Whatever the backend throws, the consumer outlives it and keeps trying.
       poll_error = e.what();
     }
     if (!poll_error.empty()) {

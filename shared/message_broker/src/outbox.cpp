@@ -204,16 +204,19 @@ asio::awaitable<void> Outbox::run_relay() {
                                    now_ms() - im->options.keep_sent.count());
         }
       }
-    } catch (const BrokerError& e) {
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) throw;  // shutdown
       error = e.what();
-    } catch (const db::DbError& e) {
+    } catch (const std::exception& e) {
+      // Broker down, database busy, worker pool full: all transient for the relay, which
+      // must outlive them (the events wait in the table).
       error = e.what();
     }
     if (!error.empty() && im->pending_gauge) {
       try {
         auto n = co_await pending();
         im->pending_gauge->set(static_cast<double>(n));
-      } catch (const db::DbError&) {
+      } catch (const std::exception&) {
       }
     }
     if (!error.empty()) {
