@@ -22,7 +22,7 @@ std::unique_ptr<Backend> make_backend(const std::string& url, const std::string&
   auto starts = [&](std::string_view p) { return std::string_view(url).starts_with(p); };
   if (starts("sqlite:")) return backends::make_sqlite_log(url, data_dir);
   if (starts("amqp://") || starts("amqps://")) return backends::make_amqp(url);
-  if (starts("kafka://")) return backends::make_kafka(url);
+  if (starts("kafka://") || starts("kafka+ssl://")) return backends::make_kafka(url);
   if (starts("redis://") || starts("rediss://")) return backends::make_redis_streams(url);
   throw BrokerError(BrokerError::Kind::configuration,
                     "unsupported broker URL '" + redact_broker_url(url) +
