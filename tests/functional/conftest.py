@@ -49,6 +49,9 @@ class Server:
             "MMX_DATA_DIR": self.data_dir,
             "MMX_THREADS": "2",
             "MMX_WORKER_THREADS": "2",
+            # Every event the tests make is checked against shared/contracts/asyncapi.yaml,
+            # whatever the build type.
+            "MMX_BROKER_VALIDATE": "true",
         }
         self.env.update(env or {})
         self.args = args or []

@@ -24,6 +24,7 @@
 #include "../../harness/control.hpp"
 #include "backend_urls.hpp"
 #include "mmx/broker/broker.hpp"
+#include "mmx/broker/contracts.hpp"
 #include "mmx/broker/idempotent.hpp"
 #include "mmx/broker/outbox.hpp"
 #include "mmx/db/errors.hpp"
@@ -280,6 +281,22 @@ TEST_P(BrokerSuite, OrderPerKeyHoldsThroughRetries) {
   for (int i = 1; i <= 5; ++i) loop_.run(broker_->publish(topic_, "same-key", order_event(i)));
   ASSERT_TRUE(seen.wait_for_count(5));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
+TEST_P(BrokerSuite, PublishingChecksTheContractWhenAsked) {
+  BrokerOptions o;
+  o.name = "validating";
+  o.validate = ContractRegistry().validator();
+  Broker strict(make_backend(url_), o, nullptr);
+  // order.placed's data must be an OrderEvent: {"n": 1} is not.
+  try {
+    loop_.run(strict.publish(topic_, "k", order_event(1)));
+    FAIL() << "an event that breaks its contract was published";
+  } catch (const EventError& e) {
+    EXPECT_NE(std::string(e.what()).find("/data"), std::string::npos) << e.what();
+  }
+  Event undeclared = make_event("order.teleported", "/micromax/test", boost::json::object{});
+  EXPECT_THROW(loop_.run(strict.publish(topic_, "k", undeclared)), EventError);
 }
 
 // --- outbox and idempotent consumer -------------------------------------------------------
