@@ -9,7 +9,7 @@
 # from the test harness. Prints Markdown tables for docs/benchmarks.md; a missed target
 # prints MISS and does not fail the script.
 #
-# Usage: bench/db.sh                                     full run (about 2 minutes)
+# Usage: bench/db.sh                                     full run (under 3 minutes)
 #        BENCH_DURATION_MS=300 BENCH_ROUNDS=1 bench/db.sh  quick smoke run
 #
 # Settings (environment):

@@ -41,6 +41,7 @@
 #include "mmx/db/database.hpp"
 #include "mmx/db/drivers.hpp"
 #include "mmx/db/url.hpp"
+#include "mmx/exec/offload.hpp"
 #include "mmx/exec/worker_pool.hpp"
 #include "mmx/metrics/metrics.hpp"
 
@@ -653,6 +654,24 @@ void bench_database(const Settings& cfg, const std::string& label, const std::st
   run_cases(cfg, label, cases);
 }
 
+// What every statement of the async layer pays on top of the driver: a round trip through
+// the worker pool (queue, wake a worker, run, post back, wake the io thread), measured on
+// an empty function.
+void bench_handoff(const Settings& cfg) {
+  mmx::exec::WorkerPool workers(cfg.workers, 1024);
+  asio::io_context io;
+  std::vector<Case> cases;
+  for (int c : cfg.concurrency) {
+    cases.push_back({"co_await offload(pool, [] {})", "worker-pool round trip alone",
+                     std::to_string(c), [&, c] {
+                       return run_async(io, cfg, c, [&](int) -> asio::awaitable<void> {
+                         co_await mmx::exec::offload(workers, [] {});
+                       });
+                     }});
+  }
+  run_cases(cfg, "(no database)", cases);
+}
+
 void print_tables(const Settings& cfg) {
   std::printf(
       "| database | query | implementation | coroutines | ops/s | ops/s range | p50 us | p99 us | "
@@ -738,6 +757,7 @@ int run(int argc, char** argv) {
           " (--sqlite PATH --postgres URL --duration-ms N --warmup-ms N "
           "--concurrency 1,16 --workers N --rounds N --filter TEXT --no-nonblocking)");
   }
+  bench_handoff(cfg);
   if (!cfg.sqlite_path.empty()) {
     RawSqlite raw(cfg.sqlite_path);
     bench_database(
