@@ -144,7 +144,7 @@ void Broker::join(const std::string& group, const std::vector<std::string>& topi
 }
 const BrokerOptions& Broker::options() const { return impl_->options; }
 
-asio::awaitable<void> Broker::publish(std::string topic, std::string key, const Event& event) {
+asio::awaitable<void> Broker::publish(std::string topic, std::string key, Event event) {
   if (impl_->options.validate) impl_->options.validate(event);
   std::vector<OutgoingMessage> batch;
   batch.push_back(to_outgoing(std::move(topic), std::move(key), event));

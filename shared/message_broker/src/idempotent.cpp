@@ -42,7 +42,7 @@ Handler IdempotentConsumer::wrap(TransactionalHandler handler) {
   };
 }
 
-asio::awaitable<bool> IdempotentConsumer::processed(const Event& event) {
+asio::awaitable<bool> IdempotentConsumer::processed(Event event) {
   auto n = co_await db_->fetch_value<std::int64_t>(
       "SELECT count(*) FROM mmx_processed_events WHERE consumer_group = $1 AND event_source = $2 "
       "AND event_id = $3",

@@ -116,7 +116,7 @@ void Outbox::ensure_schema() {
 }
 
 asio::awaitable<void> Outbox::add(db::Transaction& tx, std::string topic, std::string key,
-                                  const Event& event) {
+                                  Event event) {
   if (impl_->options.validate) impl_->options.validate(event);
   co_await tx.execute(
       "INSERT INTO mmx_outbox (topic, key, event_id, event_type, payload, created_at) "

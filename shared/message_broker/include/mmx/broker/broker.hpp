@@ -71,7 +71,7 @@ class Broker {
   // Resumes when the backend has durably accepted the event. Throws BrokerError
   // (unavailable: the caller decides; services publish through the outbox instead) or
   // EventError (the event does not match its contract).
-  boost::asio::awaitable<void> publish(std::string topic, std::string key, const Event& event);
+  boost::asio::awaitable<void> publish(std::string topic, std::string key, Event event);
   // Several at once (the outbox relay): one backend round trip.
   boost::asio::awaitable<void> publish_batch(std::vector<OutgoingMessage> batch);
 

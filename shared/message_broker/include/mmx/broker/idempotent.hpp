@@ -32,7 +32,7 @@ class IdempotentConsumer {
   void ensure_schema();
   Handler wrap(TransactionalHandler handler);
   // Whether this group already processed the event.
-  boost::asio::awaitable<bool> processed(const Event& event);
+  boost::asio::awaitable<bool> processed(Event event);
   // Forgets ids older than `age` (redeliveries come within minutes, not weeks).
   boost::asio::awaitable<std::int64_t> purge(std::chrono::hours age);
   // Duplicates skipped so far (also exported as a metric by the caller if wanted).

@@ -48,7 +48,7 @@ class Outbox {
   // Stores the event in the transaction; the relay is woken when the transaction commits.
   // Throws EventError when the event does not fit its contract.
   boost::asio::awaitable<void> add(db::Transaction& tx, std::string topic, std::string key,
-                                   const Event& event);
+                                   Event event);
 
   // Publishes pending events until cancelled (a module's background task).
   boost::asio::awaitable<void> run_relay();

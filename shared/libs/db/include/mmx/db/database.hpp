@@ -42,6 +42,9 @@ class Session {
   virtual ~Session() = default;
   virtual Dialect dialect() const = 0;
 
+  // These are plain functions returning a coroutine that owns its arguments: parameters
+  // are converted now, so an awaitable that is started later (co_spawn) never refers to a
+  // caller's temporaries.
   template <class... A>
   awaitable<Result> query(std::string sql, const A&... args) {
     return run(std::move(sql), make_params(args...));
@@ -49,26 +52,42 @@ class Session {
   // Rows affected.
   template <class... A>
   awaitable<std::int64_t> execute(std::string sql, const A&... args) {
-    Result r = co_await run(std::move(sql), make_params(args...));
-    co_return r.affected;
+    return execute_params(std::move(sql), make_params(args...));
   }
   template <class T, class... A>
   awaitable<std::vector<T>> fetch_all(std::string sql, const A&... args) {
-    Result r = co_await run(std::move(sql), make_params(args...));
-    co_return map_rows<T>(r);
+    return fetch_all_params<T>(std::move(sql), make_params(args...));
   }
   template <class T, class... A>
   awaitable<std::optional<T>> fetch_one(std::string sql, const A&... args) {
-    Result r = co_await run(std::move(sql), make_params(args...));
+    return fetch_one_params<T>(std::move(sql), make_params(args...));
+  }
+  // The first column of the first row (nullopt: no row). T may be optional for NULLs.
+  template <class T, class... A>
+  awaitable<std::optional<T>> fetch_value(std::string sql, const A&... args) {
+    return fetch_value_params<T>(std::move(sql), make_params(args...));
+  }
+
+  awaitable<std::int64_t> execute_params(std::string sql, Params params) {
+    Result r = co_await run(std::move(sql), std::move(params));
+    co_return r.affected;
+  }
+  template <class T>
+  awaitable<std::vector<T>> fetch_all_params(std::string sql, Params params) {
+    Result r = co_await run(std::move(sql), std::move(params));
+    co_return map_rows<T>(r);
+  }
+  template <class T>
+  awaitable<std::optional<T>> fetch_one_params(std::string sql, Params params) {
+    Result r = co_await run(std::move(sql), std::move(params));
     if (r.rows.empty()) co_return std::nullopt;
     r.rows.resize(1);
     auto rows = map_rows<T>(r);
     co_return std::move(rows.front());
   }
-  // The first column of the first row (nullopt: no row). T may be optional for NULLs.
-  template <class T, class... A>
-  awaitable<std::optional<T>> fetch_value(std::string sql, const A&... args) {
-    Result r = co_await run(std::move(sql), make_params(args...));
+  template <class T>
+  awaitable<std::optional<T>> fetch_value_params(std::string sql, Params params) {
+    Result r = co_await run(std::move(sql), std::move(params));
     if (r.rows.empty() || r.rows.front().empty()) co_return std::nullopt;
     co_return from_db_value<T>(r.rows.front().front(), r.columns.front());
   }
