@@ -2,8 +2,9 @@
 # Broker benchmark: events/s and publish-to-handler latency through the generic Broker on
 # every backend (the embedded SQLite log, Redis Streams, RabbitMQ, Kafka on librdkafka's
 # mock cluster), and the transactional outbox (commit + relay + consume) on SQLite and
-# PostgreSQL, in one run. Throughput: publish_batch() back to back with one consumer;
-# latency: single publish() calls at fixed rates (open loop). Baselines in the same run:
+# PostgreSQL, in one run. Latency: single publish() calls at fixed rates (open loop), on a
+# fresh log; end to end: publish_batch() back to back with one consumer, the producer held
+# within 20 batches of it; publish only: publish_batch() with the consumer stopped. Baselines in the same run:
 # raw sqlite3 INSERTs of the same payloads in the same batches (the SQLite log's floor),
 # redis-benchmark's XADD with the same payload (Redis), a raw librdkafka producer with our
 # settings on the same mock cluster (Kafka); RabbitMQ has no perf tool in Debian, so no
@@ -18,7 +19,9 @@
 #   BENCH_BUILD_DIR     build tree for broker_bench (default build-release, configured with
 #                       the release preset when missing); the target is built if out of date
 #   BENCH_BUILD_JOBS    parallel compile jobs (2)
-#   BENCH_DURATION_MS   throughput run per backend (3000)
+#   BENCH_DURATION_MS   one throughput round (1500; a publish-only round also stops at
+#                       200,000 events)
+#   BENCH_ROUNDS        throughput rounds; baseline and ours alternate, medians reported (3)
 #   BENCH_LATENCY_MS    each fixed-rate latency run (2000); closed-loop runs take 1000
 #   BENCH_BATCH         events per publish_batch() (500)
 #   BENCH_RATES         fixed publish rates, events/s ("1000,5000")
@@ -37,7 +40,8 @@ source "$ROOT/bench/lib.sh"
 
 BUILD_DIR=${BENCH_BUILD_DIR:-$ROOT/build-release}
 JOBS=${BENCH_BUILD_JOBS:-2}
-DURATION_MS=${BENCH_DURATION_MS:-3000}
+DURATION_MS=${BENCH_DURATION_MS:-1500}
+ROUNDS=${BENCH_ROUNDS:-3}
 LATENCY_MS=${BENCH_LATENCY_MS:-2000}
 BATCH=${BENCH_BATCH:-500}
 RATES=${BENCH_RATES:-1000,5000}
@@ -84,8 +88,8 @@ wants redis && SERVERS+=(--redis)
 wants amqp && SERVERS+=(--rabbitmq)
 wants outbox && SERVERS+=(--postgres)
 
-COMMON=(--duration-ms "$DURATION_MS" --latency-ms "$LATENCY_MS" --batch "$BATCH" --rates "$RATES"
-        --outbox-rates "$OUTBOX_RATES")
+COMMON=(--duration-ms "$DURATION_MS" --rounds "$ROUNDS" --latency-ms "$LATENCY_MS" --batch "$BATCH"
+        --rates "$RATES" --outbox-rates "$OUTBOX_RATES")
 
 # shellcheck disable=SC2016 # expanded by the inner bash
 INNER='
@@ -144,12 +148,12 @@ echo
 echo "- date: $STARTED, $SECONDS_TOOK s"
 echo "- machine: $(nproc) CPUs, $cpu, Linux $(uname -r)"
 echo "- servers (loopback, test harness): $(redis-server --version 2>/dev/null | awk '{ print $1, $2, $3 }'), RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo '?'), $(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null); Kafka: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo '?') mock cluster (3 brokers, in process)"
-echo "- broker_bench: $BROKER_BENCH; work tree at $commit; batch $BATCH; throughput runs ${DURATION_MS} ms, fixed-rate runs ${LATENCY_MS} ms"
+echo "- broker_bench: $BROKER_BENCH; work tree at $commit; batch $BATCH; $ROUNDS throughput rounds of ${DURATION_MS} ms, fixed-rate runs of ${LATENCY_MS} ms"
 echo "- load average (1, 5, 15 min): $LOAD_BEFORE before, $LOAD_AFTER after"
 rows N | sed 's/^| /- /; s/ |$//'
 echo
-echo "| backend | path | events | publish events/s | end-to-end events/s | baseline | baseline events/s | publish / baseline | end-to-end / baseline | note |"
-echo "|---|---|---:|---:|---:|---|---:|---:|---:|---|"
+echo "| backend | path | publish events/s | end-to-end events/s | baseline | baseline events/s | publish / baseline | end-to-end / baseline | note |"
+echo "|---|---|---:|---:|---|---:|---:|---:|---|"
 rows T
 echo
 echo "| backend | path | rate | sent | handled | errors | p50 ms | p99 ms | max ms | note |"

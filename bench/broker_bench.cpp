@@ -33,6 +33,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
@@ -81,9 +82,10 @@ struct Settings {
   bool kafka_mock = false;  // Kafka on librdkafka's mock cluster (+ raw librdkafka baseline)
   std::string outbox_sqlite_dir;
   std::string outbox_postgres_url;
-  Ms duration{1500};          // one throughput round
-  int rounds = 3;             // throughput rounds (baseline and ours alternate)
-  Ms latency_duration{2000};  // each fixed-rate run
+  Ms duration{1500};                  // one throughput round
+  std::uint64_t max_events = 200000;  // per publish-only round (the Kafka mock keeps all in RAM)
+  int rounds = 3;                     // throughput rounds (baseline and ours alternate)
+  Ms latency_duration{2000};          // each fixed-rate run
   Ms closed_loop{1000};
   std::size_t batch = 500;
   std::vector<double> rates{1000, 5000};
@@ -222,12 +224,17 @@ class Loop {
   Loop() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}
   ~Loop() { stop(); }
   asio::io_context& io() { return io_; }
-  // Runs until cancel_all(); `done` is set when it has finished.
-  void spawn(asio::awaitable<void> aw, std::shared_ptr<std::atomic<bool>> done) {
+  // Runs until cancel() or cancel_all(); `done` is set when it has finished.
+  asio::cancellation_signal* spawn(asio::awaitable<void> aw,
+                                   std::shared_ptr<std::atomic<bool>> done) {
     auto& sig = signals_.emplace_back();
     asio::co_spawn(
         io_, std::move(aw),
         asio::bind_cancellation_slot(sig.slot(), [done](std::exception_ptr) { *done = true; }));
+    return &sig;
+  }
+  void cancel(asio::cancellation_signal* sig) {
+    asio::post(io_, [sig] { sig->emit(asio::cancellation_type::terminal); });
   }
   template <class T>
   T run(asio::awaitable<T> aw) {
@@ -259,18 +266,18 @@ void wait_done(const std::shared_ptr<std::atomic<bool>>& done, Clock::duration l
 
 // --- rows ---------------------------------------------------------------------------------
 
-void throughput_row(const std::string& backend, const std::string& path, std::uint64_t events,
-                    double publish_rate, double e2e_rate, const std::string& baseline,
-                    double baseline_rate, const std::string& note) {
+void throughput_row(const std::string& backend, const std::string& path, double publish_rate,
+                    double e2e_rate, const std::string& baseline, double baseline_rate,
+                    const std::string& note) {
   std::string ratio_pub = "n/a", ratio_e2e = "n/a", base = "n/a";
   if (baseline_rate > 0) {
     base = fmt("%.0f", baseline_rate);
     ratio_pub = fmt("%.2f", publish_rate / baseline_rate);
     ratio_e2e = fmt("%.2f", e2e_rate / baseline_rate);
   }
-  std::printf("T| %s | %s | %llu | %.0f | %.0f | %s | %s | %s | %s | %s |\n", backend.c_str(),
-              path.c_str(), static_cast<unsigned long long>(events), publish_rate, e2e_rate,
-              baseline.c_str(), base.c_str(), ratio_pub.c_str(), ratio_e2e.c_str(), note.c_str());
+  std::printf("T| %s | %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n", backend.c_str(),
+              path.c_str(), publish_rate, e2e_rate, baseline.c_str(), base.c_str(),
+              ratio_pub.c_str(), ratio_e2e.c_str(), note.c_str());
   std::fflush(stdout);
 }
 
@@ -460,8 +467,32 @@ std::vector<RateResult> run_latencies(Loop& loop, Sink& sink, const SendOne& sen
 
 // --- the broker backends ----------------------------------------------------------------
 
+// Publishes batches from `pool` for cfg.duration (or cfg.max_events); when `sink` is given,
+// never more than `window` events ahead of what its handler has seen. Returns (events, time).
+asio::awaitable<std::pair<std::uint64_t, Clock::duration>> publish_batches(
+    const Settings& cfg, broker::Broker& b, const std::vector<broker::OutgoingMessage>& pool,
+    Sink* sink, std::uint64_t window) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  const auto t0 = Clock::now(), until = t0 + cfg.duration;
+  std::uint64_t n = 0;
+  std::size_t at = 0;
+  while (Clock::now() < until && n < cfg.max_events) {
+    while (sink && n > sink->count() + window) {
+      pause.expires_after(200us);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    std::vector<broker::OutgoingMessage> batch(
+        pool.begin() + static_cast<std::ptrdiff_t>(at),
+        pool.begin() + static_cast<std::ptrdiff_t>(at + cfg.batch));
+    at = (at + cfg.batch) % pool.size();
+    co_await b.publish_batch(std::move(batch));
+    n += cfg.batch;
+  }
+  co_return std::pair{n, Clock::now() - t0};
+}
+
 // The baseline: a function measured once per round next to ours, or a fixed figure
-// measured before (redis-benchmark), or none (0).
+// measured before (redis-benchmark), or none (nullptr and 0).
 void bench_backend(const Settings& cfg, const std::string& label, const std::string& url,
                    const std::string& baseline, const std::function<double()>& baseline_fn,
                    double fixed_baseline = 0, double single_baseline = 0) {
@@ -470,81 +501,90 @@ void bench_backend(const Settings& cfg, const std::string& label, const std::str
   broker::BrokerOptions bo;
   bo.name = "bench";
   auto b = std::make_unique<broker::Broker>(broker::make_backend(url), bo, &registry);
-  Sink sink;
+  Sink sink, pub_sink;
   std::mt19937_64 rng{std::random_device{}()};
   const std::string suffix = std::to_string(rng() % 1000000);
   const std::string topic = "bench.orders." + suffix, group = "bench-" + suffix;
+  const std::string pub_topic = "bench.publish." + suffix, pub_group = "bench-publish-" + suffix;
   auto done = std::make_shared<std::atomic<bool>>(false);
-  // Declared before the loop, so that sends still in flight find it until the loop is joined.
+  auto pub_done = std::make_shared<std::atomic<bool>>(false);
+  // Declared before the loop, so that sends still in flight find them until it is joined.
   SendOne publish_one = [&](std::int64_t run, std::int64_t seq,
                             std::int64_t t) -> asio::awaitable<void> {
     co_await b->publish(topic, key_of(seq), order_event(run, seq, t));
   };
+  SendOne publish_pub = [&](std::int64_t run, std::int64_t seq,
+                            std::int64_t t) -> asio::awaitable<void> {
+    co_await b->publish(pub_topic, key_of(seq), order_event(run, seq, t));
+  };
+  auto handler_for = [](Sink& into) {
+    return [&into](const broker::Message& m) -> asio::awaitable<void> {
+      into.on(m);
+      co_return;
+    };
+  };
   {
     Loop loop;
-    loop.spawn(b->consume(group, {topic},
-                          [&](const broker::Message& m) -> asio::awaitable<void> {
-                            sink.on(m);
-                            co_return;
-                          }),
-               done);
+    auto* consumer = loop.spawn(b->consume(group, {topic}, handler_for(sink)), done);
     warm_up(loop, sink, publish_one, label);
 
-    // Throughput: publish_batch back to back while the consumer keeps up (or not); the
-    // baseline and ours alternate, one round after another, and the medians are reported.
-    progress(label + ": throughput");
-    std::vector<double> pub_rates, e2e_rates, base_rates;
-    std::uint64_t published_total = 0;
+    // 1. Latency of single publishes, on a log that has not taken a bulk load yet.
+    std::int64_t run = 1;
+    auto rates =
+        run_latencies(loop, sink, publish_one, label, "publish() -> handler", cfg.rates,
+                      cfg.closed_loop, cfg.latency_duration, run, cfg.note, single_baseline);
+
+    // 2. End to end: publish_batch back to back, held within `window` of the consumer.
+    const std::uint64_t window = cfg.batch * 20;
+    progress(label + ": end to end");
+    std::vector<double> e2e_rates;
     bool all = true;
     for (int round = 1; round <= cfg.rounds; ++round) {
-      if (baseline_fn) base_rates.push_back(baseline_fn());
-      const std::int64_t run = 100 + round;
-      auto pool = payload_pool(topic, run, cfg.batch * 4);
-      sink.begin(run);
-      auto co = [&]() -> asio::awaitable<std::pair<std::uint64_t, Clock::duration>> {
-        const auto t0 = Clock::now(), until = t0 + cfg.duration;
-        std::uint64_t n = 0;
-        std::size_t at = 0;
-        while (Clock::now() < until) {
-          std::vector<broker::OutgoingMessage> batch(
-              pool.begin() + static_cast<std::ptrdiff_t>(at),
-              pool.begin() + static_cast<std::ptrdiff_t>(at + cfg.batch));
-          at = (at + cfg.batch) % pool.size();
-          co_await b->publish_batch(std::move(batch));
-          n += cfg.batch;
-        }
-        co_return std::pair{n, Clock::now() - t0};
-      };
+      const std::int64_t r = 100 + round;
+      auto pool = payload_pool(topic, r, cfg.batch * 4);
+      sink.begin(r);
       const auto t0 = Clock::now();
-      auto [published, publish_time] = loop.run(co());
-      all = sink.wait_for(published, 120s) && all;
-      pub_rates.push_back(static_cast<double>(published) / seconds(publish_time));
+      auto [published, took] = loop.run(publish_batches(cfg, *b, pool, &sink, window));
+      all = sink.wait_for(published, 60s) && all;
       e2e_rates.push_back(static_cast<double>(sink.count()) / seconds(sink.last() - t0));
-      published_total += published;
-      progress(label + ": round " + std::to_string(round) + ": publish " +
-               fmt("%.0f", pub_rates.back()) + "/s, end to end " + fmt("%.0f", e2e_rates.back()) +
-               "/s" +
+      progress(label + ": end to end, round " + std::to_string(round) + ": " +
+               fmt("%.0f", e2e_rates.back()) + "/s");
+    }
+    loop.cancel(consumer);
+    wait_done(done, 10s);
+
+    // 3. Publish only (what the native tools measure): a topic whose consumer group exists
+    // (so RabbitMQ has its queue) but whose consumer has stopped; baseline and ours alternate.
+    auto* pub_consumer =
+        loop.spawn(b->consume(pub_group, {pub_topic}, handler_for(pub_sink)), pub_done);
+    warm_up(loop, pub_sink, publish_pub, label + " (publish-only topic)");
+    loop.cancel(pub_consumer);
+    wait_done(pub_done, 10s);
+    progress(label + ": publish only");
+    std::vector<double> pub_rates, base_rates;
+    auto pool = payload_pool(pub_topic, 1, cfg.batch * 4);
+    for (int round = 1; round <= cfg.rounds; ++round) {
+      if (baseline_fn) base_rates.push_back(baseline_fn());
+      auto [published, took] = loop.run(publish_batches(cfg, *b, pool, nullptr, 0));
+      pub_rates.push_back(static_cast<double>(published) / seconds(took));
+      progress(label + ": publish only, round " + std::to_string(round) + ": " +
+               fmt("%.0f", pub_rates.back()) + "/s" +
                (base_rates.empty() ? "" : ", baseline " + fmt("%.0f", base_rates.back()) + "/s"));
     }
+
     const Median pub = median(pub_rates), e2e_m = median(e2e_rates), base = median(base_rates);
     const double baseline_rate = baseline_fn ? base.value : fixed_baseline;
-    const double e2e = e2e_m.value;
     std::string note = std::to_string(cfg.rounds) + " rounds, medians; publish " + pub.range +
                        ", end to end " + e2e_m.range +
                        (baseline_fn ? ", baseline " + base.range : "");
     if (!all) note = "INCOMPLETE: the consumer missed events; " + note;
     if (!cfg.note.empty()) note += "; " + cfg.note;
-    throughput_row(label, "publish_batch(" + std::to_string(cfg.batch) + ") -> consume",
-                   published_total, pub.value, e2e, baseline, baseline_rate, note);
-    std::int64_t run = 1;
-
-    auto rates =
-        run_latencies(loop, sink, publish_one, label, "publish() -> handler", cfg.rates,
-                      cfg.closed_loop, cfg.latency_duration, run, cfg.note, single_baseline);
+    throughput_row(label, "publish_batch(" + std::to_string(cfg.batch) + ")", pub.value,
+                   e2e_m.value, baseline, baseline_rate, note);
     if (label == "SQLite log") {  // the embedded default's targets
       const std::string where = cfg.note.empty() ? std::string() : " (" + cfg.note + ")";
       std::printf("G| SQLite log: end-to-end events/s with batching >= 50000%s | %.0f | %s |\n",
-                  where.c_str(), e2e, all && e2e >= 50000 ? "PASS" : "MISS");
+                  where.c_str(), e2e_m.value, all && e2e_m.value >= 50000 ? "PASS" : "MISS");
       for (const auto& r : rates) {
         if (r.rate != 5000) continue;
         const bool ok = r.result.complete && !r.result.saturated && r.result.errors == 0 &&
@@ -556,8 +596,6 @@ void bench_backend(const Settings& cfg, const std::string& label, const std::str
             ok ? "PASS" : "MISS");
       }
     }
-    loop.cancel_all();
-    wait_done(done, 10s);
   }
   b.reset();
 }
@@ -605,7 +643,7 @@ double raw_sqlite_rate(const Settings& cfg, const std::string& path) {
   const auto t0 = Clock::now(), until = t0 + cfg.duration;
   std::uint64_t n = 0;
   std::size_t at = 0;
-  while (Clock::now() < until) {
+  while (Clock::now() < until && n < cfg.max_events) {
     step(begin);
     const std::int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -699,7 +737,7 @@ double raw_kafka_rate(const Settings& cfg, KafkaMock& mock) {
   const auto t0 = Clock::now(), until = t0 + cfg.duration;
   std::uint64_t n = 0;
   std::size_t at = 0;
-  while (Clock::now() < until) {
+  while (Clock::now() < until && n < cfg.max_events) {
     produce_batch(at);
     at = (at + cfg.batch) % pool.size();
     n += cfg.batch;
@@ -768,9 +806,12 @@ void bench_outbox(const Settings& cfg, const std::string& label, const std::stri
                consumer_done);
     warm_up(loop, sink, place_order, "outbox " + label);
 
-    // Throughput: outbox_writers coroutines committing back to back.
+    // Latency first, then throughput: outbox_writers coroutines committing back to back.
     std::int64_t run = 1;
+    run_latencies(loop, sink, place_order, "outbox on " + label, "commit -> relay -> handler",
+                  cfg.outbox_rates, cfg.closed_loop, cfg.latency_duration, run, "");
     progress("outbox " + label + ": throughput");
+    run = 100;
     sink.begin(run);
     const auto t0 = Clock::now();
     auto committed = std::make_shared<std::atomic<std::uint64_t>>(0);
@@ -786,17 +827,15 @@ void bench_outbox(const Settings& cfg, const std::string& label, const std::stri
       writers.push_back(asio::co_spawn(loop.io(), writer(w), asio::use_future));
     for (auto& f : writers) f.get();
     const auto commit_time = Clock::now() - t0;
-    const bool all = sink.wait_for(*committed, 120s);
+    const bool all = sink.wait_for(*committed, 60s);
     const double e2e = static_cast<double>(sink.count()) / seconds(sink.last() - t0);
     throughput_row("outbox on " + label,
                    "tx (row + outbox.add) x" + std::to_string(cfg.outbox_writers) +
                        " -> relay -> SQLite log -> consume",
-                   *committed, static_cast<double>(*committed) / seconds(commit_time), e2e, "n/a",
-                   0,
-                   (all ? std::string("publish column = commits/s")
+                   static_cast<double>(*committed) / seconds(commit_time), e2e, "n/a", 0,
+                   (all ? std::string("publish column = commits/s; ") + std::to_string(*committed) +
+                              " transactions in " + fmt("%.1f", seconds(commit_time)) + " s"
                         : "INCOMPLETE: consumer saw " + std::to_string(sink.count())));
-    run_latencies(loop, sink, place_order, "outbox on " + label, "commit -> relay -> handler",
-                  cfg.outbox_rates, cfg.closed_loop, cfg.latency_duration, run, "");
     loop.cancel_all();
     wait_done(consumer_done, 10s);
     wait_done(relay_done, 10s);
@@ -853,6 +892,8 @@ int run(int argc, char** argv) {
       cfg.outbox_postgres_url = value();
     else if (a == "--duration-ms")
       cfg.duration = Ms(std::stoll(value()));
+    else if (a == "--max-events")
+      cfg.max_events = std::stoull(value());
     else if (a == "--rounds")
       cfg.rounds = std::max(1, std::stoi(value()));
     else if (a == "--latency-ms")
