@@ -12,19 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "broker_test_support.hpp"
 #include "backend_urls.hpp"
 #include "mmx/broker/backend.hpp"
 
 namespace mmx::broker {
 namespace {
 
+using mmx::test::unique;
+
 using namespace std::chrono_literals;
 using mmx::test::BackendSpec;
 
-std::string unique(const std::string& prefix) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000000);
-}
 
 class BackendContract : public ::testing::TestWithParam<BackendSpec> {
  protected:

@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "broker_test_support.hpp"
 #include "../../harness/control.hpp"
 #include "backend_urls.hpp"
 #include "mmx/broker/broker.hpp"
@@ -34,14 +35,13 @@
 namespace mmx::broker {
 namespace {
 
+using mmx::test::unique;
+using mmx::test::wait_until;
+
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using mmx::test::BackendSpec;
 
-std::string unique(const std::string& prefix) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000000);
-}
 
 // An io thread for handlers and relays, with a way to stop every coroutine it runs.
 class Loop {
@@ -72,16 +72,6 @@ class Loop {
   std::thread thread_;
 };
 
-// Polls `done` every few milliseconds until it holds or `limit` passes.
-template <class F>
-bool wait_until(F done, std::chrono::seconds limit = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
 
 // What handlers saw, with a bounded wait for a condition (no sleeps).
 struct Seen {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker_test_support.hpp"
 #include "mmx/broker/backend.hpp"
 #include "mmx/log/log.hpp"
 
@@ -28,18 +29,15 @@ extern char** environ;
 namespace mmx::broker {
 namespace {
 
+using mmx::test::unique;
+using mmx::test::since;
+using mmx::test::free_port;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Kind = BrokerError::Kind;
 
-std::string unique(const std::string& prefix) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000000);
-}
 
-std::chrono::milliseconds since(Clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
-}
 
 // A private mock cluster, so that taking brokers down cannot disturb another test.
 class MockCluster {
@@ -97,19 +95,6 @@ std::vector<Delivery> drain(Consumer& c, std::size_t want, bool ack = true,
     }
   }
   return got;
-}
-
-// A loopback port nothing listens on.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 class KafkaFaults : public ::testing::Test {
@@ -338,7 +323,7 @@ TEST_F(KafkaFaults, DeliveriesCarryLagAndPublishTime) {
 
 TEST(KafkaUnreachable, PingFailsQuicklyWithAClearMessage) {
   mmx::log::configure({.level = mmx::log::Level::error});
-  std::string url = "kafka://127.0.0.1:" + std::to_string(closed_port());
+  std::string url = "kafka://127.0.0.1:" + std::to_string(free_port());
   auto backend = make_backend(url);
   auto t0 = Clock::now();
   try {
@@ -404,7 +389,7 @@ TEST(KafkaLogs, LibrdkafkaLogsGoToOurLog) {
   ASSERT_EQ(::pipe(fds), 0);
   mmx::log::configure({.level = mmx::log::Level::warn, .fd = fds[1]});
   {
-    auto backend = make_backend("kafka://127.0.0.1:" + std::to_string(closed_port()));
+    auto backend = make_backend("kafka://127.0.0.1:" + std::to_string(free_port()));
     EXPECT_THROW(backend->ping(), BrokerError);
   }
   mmx::log::flush();

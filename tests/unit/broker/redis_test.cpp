@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker_test_support.hpp"
 #include "../../harness/control.hpp"
 #include "mmx/broker/backend.hpp"
 
@@ -30,38 +31,16 @@ extern char** environ;
 namespace mmx::broker {
 namespace {
 
+using mmx::test::unique;
+using mmx::test::free_port;
+using mmx::test::expect_error;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Kind = BrokerError::Kind;
 
-std::string unique(const std::string& prefix) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000000);
-}
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
-template <class F>
-std::string expect_error(Kind kind, F&& f) {
-  try {
-    f();
-  } catch (const BrokerError& e) {
-    EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no BrokerError";
-  return {};
-}
 
 // A plain hiredis connection for looking at the server's side of things.
 class RawRedis {

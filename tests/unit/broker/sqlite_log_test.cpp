@@ -24,18 +24,17 @@
 
 #include <sqlite3.h>
 
+#include "broker_test_support.hpp"
 #include "mmx/broker/backend.hpp"
 
 namespace mmx::broker {
 namespace {
 
+using mmx::test::unique;
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string unique(const std::string& prefix) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return prefix + "-" + std::to_string(rng() % 1000000000);
-}
 
 int number(const Delivery& d) { return std::stoi(d.payload.substr(d.payload.find(':') + 1)); }
 
