@@ -11,14 +11,8 @@ void declare_kit_settings(config::SettingRegistry& r) {
   auto add = [&](std::string name, Kind kind, std::string def, std::string help,
                  std::string group, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX,
                  std::vector<std::string> choices = {}) {
-    config::Setting s;
-    s.name = std::move(name);
-    s.kind = kind;
-    s.default_value = std::move(def);
-    s.help = std::move(help);
-    s.group = std::move(group);
-    s.min = min;
-    s.max = max;
+    config::Setting s = config::make_setting(std::move(name), kind, std::move(def), std::move(help),
+                                             std::move(group), min, max);
     s.choices = std::move(choices);
     r.add(std::move(s));
   };

@@ -10,15 +10,7 @@ namespace {
 
 config::Setting setting(std::string name, config::Kind kind, std::string def, std::string help,
                         std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX) {
-  config::Setting s;
-  s.name = std::move(name);
-  s.kind = kind;
-  s.default_value = std::move(def);
-  s.help = std::move(help);
-  s.group = "broker";
-  s.min = min;
-  s.max = max;
-  return s;
+  return config::make_setting(std::move(name), kind, std::move(def), std::move(help), "broker", min, max);
 }
 
 // Connects once, retrying while the broker is unreachable (starting up) until `wait`.

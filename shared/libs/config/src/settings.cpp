@@ -6,6 +6,19 @@
 
 namespace mmx::config {
 
+Setting make_setting(std::string name, Kind kind, std::string default_value, std::string help,
+                     std::string group, std::int64_t min, std::int64_t max) {
+  Setting s;
+  s.name = std::move(name);
+  s.kind = kind;
+  s.default_value = std::move(default_value);
+  s.help = std::move(help);
+  s.group = std::move(group);
+  s.min = min;
+  s.max = max;
+  return s;
+}
+
 void SettingRegistry::add(Setting s) {
   if (s.name.rfind("MMX_", 0) != 0) {
     throw std::logic_error("setting " + s.name + " must start with MMX_");

@@ -16,15 +16,7 @@ std::string upper(std::string s) {
 
 config::Setting setting(std::string name, config::Kind kind, std::string def, std::string help,
                         std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX) {
-  config::Setting s;
-  s.name = std::move(name);
-  s.kind = kind;
-  s.default_value = std::move(def);
-  s.help = std::move(help);
-  s.group = "database";
-  s.min = min;
-  s.max = max;
-  return s;
+  return config::make_setting(std::move(name), kind, std::move(def), std::move(help), "database", min, max);
 }
 
 }  // namespace

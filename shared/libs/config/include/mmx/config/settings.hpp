@@ -25,6 +25,10 @@ struct Setting {
   bool required = false;  // must be set (no usable default)
 };
 
+// A setting in one expression, for the common attributes.
+Setting make_setting(std::string name, Kind kind, std::string default_value, std::string help,
+                     std::string group, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
+
 // The declared settings; modules add theirs before Config::load runs.
 class SettingRegistry {
  public:
