@@ -66,12 +66,18 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
     });
   }
 
+  // Until when this relay is known to hold the lease: renewing it is a write, so it is
+  // renewed only when half of it is gone, not on every idle poll.
+  std::int64_t held_until = 0;
+
   asio::awaitable<bool> try_lease() {
     auto now = now_ms();
+    if (now + options.lease.count() / 2 < held_until) co_return true;
     auto n = co_await db->execute(
         "UPDATE mmx_outbox_relay SET owner = $1, lease_until = $2 WHERE id = 1 AND "
         "(owner = $1 OR lease_until < $3)",
         owner, now + options.lease.count(), now);
+    held_until = n == 1 ? now + options.lease.count() : 0;
     co_return n == 1;
   }
 

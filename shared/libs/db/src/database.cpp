@@ -193,19 +193,16 @@ asio::awaitable<Transaction> Database::begin() {
   for (int attempt = 0;; ++attempt) {
     auto lease = co_await impl_->lease(impl_->writer, false);
     bool reused = lease->reused();
-    bool stale = false;
     try {
       co_await impl_->run_on(*lease, impl_->driver->begin_sql(), {}, true);
       lease->in_transaction = true;
       co_return Transaction(*this, std::move(lease));
     } catch (const DbError& e) {
-      // BEGIN on a connection that died while idle changed nothing: safe to try again.
+      // BEGIN on a connection that died while idle changed nothing: safe to try again once,
+      // on a fresh connection (giving the dead one back flushes the idle ones too).
       if (e.kind() != ErrorKind::unavailable || !reused || attempt > 0) throw;
-      stale = true;
     }
-    if (!stale) break;
   }
-  throw DbError(ErrorKind::unavailable, "could not begin a transaction");
 }
 
 asio::awaitable<bool> Database::ping() {
