@@ -75,6 +75,9 @@ bench_build_target() {
 }
 bench_build_target broker_bench
 BROKER_BENCH="$BUILD_DIR/bin/broker_bench"
+# The tree the binary was built from (others may commit while it runs).
+commit=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" (+ uncommitted changes)"
 
 if [[ -n ${BENCH_MAX_LOAD:-} ]]; then
   bench_wait_low_load "$BENCH_MAX_LOAD" 600 || true
@@ -138,8 +141,6 @@ SECONDS_TOOK=$(($(date +%s) - T0))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------- report
-commit=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit+=" (+ uncommitted changes)"
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 rows() { grep "^$1|" "$BENCH_TMP/rows.txt" | cut -c3- | sed 's/^ */| /' || true; }
 
