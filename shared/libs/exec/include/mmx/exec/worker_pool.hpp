@@ -2,6 +2,7 @@
 // A bounded pool of threads for blocking work (SQLite, libpq, Argon2, file parsing), so io
 // threads never block. The queue is bounded: when it is full, submit() refuses the task
 // and offload() throws Overloaded, which the HTTP layer answers with 503 + Retry-After.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -37,7 +38,12 @@ class WorkerPool {
 
  private:
   void run();
+  // Spinning briefly before sleeping: back-to-back tasks (a transaction's statements, one
+  // after another from the same coroutine) then skip a futex sleep and wake-up each.
+  bool spin_for_work();
   mutable std::mutex mu_;
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without the lock
+  std::size_t sleeping_ = 0;            // workers waiting on cv_ (under mu_)
   std::condition_variable cv_;
   std::deque<Task> queue_;
   std::vector<std::thread> threads_;
