@@ -31,9 +31,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Kind = BrokerError::Kind;
 
-
-
-
 // A plain rabbitmq-c connection for looking at the server's side of things.
 class RawClient {
  public:

@@ -321,6 +321,21 @@ class OutboxSuite : public BrokerSuite {
     });
   }
 
+  // A billing consumer whose effect is one invoice row per order, made idempotent.
+  void consume_into_invoices(IdempotentConsumer& idem, Seen& calls) {
+    idem.ensure_schema();
+    loop_.run(db_->execute("CREATE TABLE invoices (order_id TEXT NOT NULL)"));
+    std::string group = unique("g");
+    loop_.spawn(broker_->consume(
+        group, {topic_},
+        idem.wrap([&calls](const Message& m, db::Transaction& tx) -> asio::awaitable<void> {
+          co_await tx.execute("INSERT INTO invoices (order_id) VALUES ($1)", m.key);
+          calls.add(m);
+        }),
+        fast()));
+    wait_subscribed(group);
+  }
+
   exec::WorkerPool workers_{2, 1024};
   std::shared_ptr<db::Database> db_;
   std::unique_ptr<Outbox> outbox_;
@@ -363,18 +378,8 @@ TEST_P(OutboxSuite, RelayPublishesInCommitOrderPerKey) {
 
 TEST_P(OutboxSuite, ARedeliveredEventHasOneEffect) {
   IdempotentConsumer idem(db_, "billing");
-  idem.ensure_schema();
-  loop_.run(db_->execute("CREATE TABLE invoices (order_id TEXT NOT NULL)"));
   Seen calls;
-  std::string group = unique("g");
-  loop_.spawn(broker_->consume(
-      group, {topic_},
-      idem.wrap([&](const Message& m, db::Transaction& tx) -> asio::awaitable<void> {
-        co_await tx.execute("INSERT INTO invoices (order_id) VALUES ($1)", m.key);
-        calls.add(m);
-      }),
-      fast()));
-  wait_subscribed(group);
+  consume_into_invoices(idem, calls);
   Event e = order_event(9);
   // The same event twice, as a relay that crashed after publishing would send it.
   loop_.run(broker_->publish(topic_, "order-9", e));
@@ -413,18 +418,8 @@ TEST_P(OutboxSuite, BrokerOutageLosesNothing) {
   std::string server = GetParam().name == "amqp" ? "rabbitmq" : GetParam().name;
   if (server != "rabbitmq" && server != "redis") GTEST_SKIP() << "no server to stop for " << server;
   IdempotentConsumer idem(db_, "billing");
-  idem.ensure_schema();
-  loop_.run(db_->execute("CREATE TABLE invoices (order_id TEXT NOT NULL)"));
   Seen calls;
-  std::string group = unique("g");
-  loop_.spawn(broker_->consume(
-      group, {topic_},
-      idem.wrap([&](const Message& m, db::Transaction& tx) -> asio::awaitable<void> {
-        co_await tx.execute("INSERT INTO invoices (order_id) VALUES ($1)", m.key);
-        calls.add(m);
-      }),
-      fast()));
-  wait_subscribed(group);
+  consume_into_invoices(idem, calls);
   loop_.spawn(outbox_->run_relay());
   for (int i = 1; i <= 5; ++i) loop_.run(place(i));
   ASSERT_TRUE(calls.wait_for_count(5));

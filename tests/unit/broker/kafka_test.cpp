@@ -37,8 +37,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Kind = BrokerError::Kind;
 
-
-
 // A private mock cluster, so that taking brokers down cannot disturb another test.
 class MockCluster {
  public:

@@ -39,9 +39,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Kind = BrokerError::Kind;
 
-
-
-
 // A plain hiredis connection for looking at the server's side of things.
 class RawRedis {
  public:
