@@ -93,11 +93,11 @@ def descendants(pid):
             stat = _proc_stat(int(entry))
             if stat:
                 children.setdefault(stat[0], []).append((int(entry), stat[2]))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
+    found, to_visit = [], [pid]
+    while to_visit:
+        for child in children.get(to_visit.pop(), []):
             found.append(child)
-            todo.append(child[0])
+            to_visit.append(child[0])
     return found
 
 

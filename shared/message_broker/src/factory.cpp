@@ -2,21 +2,12 @@
 
 #include "backends/backends.hpp"
 #include "mmx/broker/backend.hpp"
+#include "mmx/db/url.hpp"
 
 namespace mmx::broker {
 
-std::string redact_broker_url(const std::string& url) {
-  // scheme://user:password@host -> scheme://user:***@host
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  auto authority = scheme_end + 3;
-  auto at = url.find('@', authority);
-  auto slash = url.find('/', authority);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
-  auto colon = url.find(':', authority);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
+// Same rule as database URLs: scheme://user:password@host -> scheme://user:***@host.
+std::string redact_broker_url(const std::string& url) { return db::redact_url(url); }
 
 std::unique_ptr<Backend> make_backend(const std::string& url, const std::string& data_dir) {
   auto starts = [&](std::string_view p) { return std::string_view(url).starts_with(p); };

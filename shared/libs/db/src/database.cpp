@@ -24,6 +24,10 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+const Params kNoParams;
+const std::string kCommit = "COMMIT";
+const std::string kRollback = "ROLLBACK";
+
 // Statements a read-only SQLite connection can run; everything else goes to the writer.
 bool is_read(std::string_view sql) {
   std::size_t i = 0;
@@ -80,7 +84,10 @@ struct Database::Impl {
   }
 
   // Runs one statement (or a script when `script`) on the lease's connection, on a worker.
-  asio::awaitable<Result> run_on(Lease& lease, std::string sql, Params params, bool script) {
+  // By reference: every caller passes objects of its own (suspended) frame, and the hot
+  // path then copies neither the SQL nor the parameters.
+  asio::awaitable<Result> run_on(Lease& lease, const std::string& sql, const Params& params,
+                                 bool script) {
     auto t0 = Clock::now();
     try {
       Result r = co_await exec::offload(workers, [&lease, &sql, &params, script] {
@@ -186,15 +193,16 @@ asio::awaitable<Result> Database::run(std::string sql, Params params) {
   }
   lease.reset();  // gives the dead connection back, which flushes the idle ones
   auto fresh = co_await impl_->lease(pool, read);
-  co_return co_await impl_->run_on(*fresh, std::move(sql), std::move(params), false);
+  co_return co_await impl_->run_on(*fresh, sql, params, false);
 }
 
 asio::awaitable<Transaction> Database::begin() {
   for (int attempt = 0;; ++attempt) {
     auto lease = co_await impl_->lease(impl_->writer, false);
     bool reused = lease->reused();
+    const std::string begin_sql = impl_->driver->begin_sql();
     try {
-      co_await impl_->run_on(*lease, impl_->driver->begin_sql(), {}, true);
+      co_await impl_->run_on(*lease, begin_sql, kNoParams, true);
       lease->in_transaction = true;
       co_return Transaction(*this, std::move(lease));
     } catch (const DbError& e) {
@@ -249,12 +257,12 @@ bool Transaction::open() const { return lease_ && lease_->in_transaction; }
 
 asio::awaitable<Result> Transaction::run(std::string sql, Params params) {
   if (!open()) throw DbError(ErrorKind::query, "transaction already finished");
-  co_return co_await db_->impl_->run_on(*lease_, std::move(sql), std::move(params), false);
+  co_return co_await db_->impl_->run_on(*lease_, sql, params, false);
 }
 
 asio::awaitable<void> Transaction::commit() {
   if (!open()) throw DbError(ErrorKind::query, "transaction already finished");
-  co_await db_->impl_->run_on(*lease_, "COMMIT", {}, true);
+  co_await db_->impl_->run_on(*lease_, kCommit, kNoParams, true);
   lease_->in_transaction = false;
   lease_.reset();
   auto callbacks = std::move(on_commit_);
@@ -267,7 +275,7 @@ void Transaction::on_commit(std::function<void()> callback) {
 
 asio::awaitable<void> Transaction::rollback() {
   if (!open()) co_return;
-  co_await db_->impl_->run_on(*lease_, "ROLLBACK", {}, true);
+  co_await db_->impl_->run_on(*lease_, kRollback, kNoParams, true);
   lease_->in_transaction = false;
   lease_.reset();
 }

@@ -124,8 +124,8 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3_stmt* prepare(std::string_view sql) {
-    std::string key(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) {
+    // Looked up by string_view: a cache hit (nearly every statement) allocates nothing.
+    if (auto it = cache_.find(sql); it != cache_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.second);
       return it->second.first;
     }
@@ -142,10 +142,12 @@ class SqliteConnection final : public Connection {
     }
     if (cache_.size() >= kMaxStatements) {
       auto& victim = lru_.back();
-      sqlite3_finalize(cache_[victim].first);
-      cache_.erase(victim);
+      auto old = cache_.find(victim);
+      sqlite3_finalize(old->second.first);
+      cache_.erase(old);
       lru_.pop_back();
     }
+    std::string key(sql);
     lru_.push_front(key);
     cache_.emplace(std::move(key), std::make_pair(stmt, lru_.begin()));
     return stmt;
@@ -199,7 +201,13 @@ class SqliteConnection final : public Connection {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::list<std::string> lru_;
-  std::unordered_map<std::string, std::pair<sqlite3_stmt*, std::list<std::string>::iterator>> cache_;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::pair<sqlite3_stmt*, std::list<std::string>::iterator>,
+                     TextHash, std::equal_to<>>
+      cache_;
 };
 
 class SqliteDriver final : public Driver {
