@@ -145,6 +145,41 @@ class Tasks {
   std::vector<std::shared_ptr<Entry>> entries_;
 };
 
+// The module commands, for `micromax --help`.
+std::string commands_help(const module::ModuleSet& modules) {
+  std::string out;
+  for (const auto& m : modules.all()) {
+    for (const auto& c : m.commands) {
+      std::string line = "  micromax " + c.name;
+      line.resize(std::max<std::size_t>(line.size() + 2, 32), ' ');
+      out += line + c.help + "\n";
+    }
+  }
+  return out.empty() ? out : "\nModule commands:\n" + out;
+}
+
+// Runs a module's command to completion on an io_context of its own.
+int run_command(const module::CommandMatch& match, module::Context& ctx) {
+  asio::io_context ioc;
+  int code = 1;
+  const std::string& name = match.command->name;
+  asio::co_spawn(ioc, match.command->run(ctx, match.args), [&](std::exception_ptr ep, int rc) {
+    code = rc;
+    if (!ep) return;
+    code = 1;
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      log::error("app", "command failed", {{"command", name}, {"error", e.what()}});
+      log::flush();
+      std::cerr << "micromax " << name << ": " << e.what() << "\n";
+    }
+  });
+  ioc.run();
+  log::flush();
+  return code;
+}
+
 std::string display_host(const std::string& host) {
   if (host == "0.0.0.0" || host == "::") return "127.0.0.1";
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -181,11 +216,22 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
   }
 
   if (cl.command == "help") {
-    std::cout << usage() << "\nSettings:" << config::render_help(settings);
+    std::cout << usage() << commands_help(modules) << "\nSettings:"
+              << config::render_help(settings);
     return 0;
   }
   if (cl.command == "version") return print_version();
   if (cl.command == "targets") return print_targets(modules);
+  std::optional<module::CommandMatch> command;
+  if (cl.command == "module") {
+    command = modules.find_command(cl.words);
+    if (!command) {
+      std::string words;
+      for (const auto& w : cl.words) words += (words.empty() ? "" : " ") + w;
+      std::cerr << "micromax: unknown command '" << words << "' (try micromax --help)\n";
+      return 2;
+    }
+  }
 
   std::optional<config::Config> cfg;
   std::vector<const module::Module*> selected;
@@ -234,6 +280,10 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
   state->running = selected;
   state->readiness_timeout = cfg->duration("MMX_READINESS_TIMEOUT");
   const bool migrate_only = cl.command == "migrate";
+  if (command) {
+    module::Context ctx{*cfg, router, pipeline, registry, pool, checks, data_dir, task_defs};
+    return run_command(*command, ctx);
+  }
   try {
     for (const module::Module* m : selected) {
       router.set_current_module(m->name);

@@ -25,6 +25,7 @@ Usage:
   micromax version              print version and build information
   micromax openapi [--target X] print the OpenAPI document of the selected targets
   micromax migrate [--target X] apply pending database migrations of the targets, then exit
+  micromax <command> [flags]    a module's command (listed below), then exit
   micromax --help               this text, then every setting with its default
 
 Flags (each is a shorthand for the setting in brackets):
@@ -47,11 +48,14 @@ CommandLine parse_command_line(int argc, char** argv) {
   std::size_t i = 0;
   if (i < args.size() && !args[i].starts_with("-")) {
     const std::string& c = args[i];
-    if (c != "run" && c != "targets" && c != "version" && c != "openapi" && c != "help" &&
-        c != "migrate") {
-      throw std::invalid_argument("unknown command '" + c + "' (try micromax --help)");
+    if (c == "run" || c == "targets" || c == "version" || c == "openapi" || c == "help" ||
+        c == "migrate") {
+      cl.command = c;
+    } else {
+      // A module's command; which module (if any) knows it is decided once modules exist.
+      cl.command = "module";
+      cl.words.push_back(c);
     }
-    cl.command = c;
     ++i;
   }
   for (; i < args.size(); ++i) {
@@ -64,7 +68,11 @@ CommandLine parse_command_line(int argc, char** argv) {
       cl.command = "version";
       continue;
     }
-    if (!a.starts_with("--")) throw std::invalid_argument("unexpected argument '" + a + "'");
+    if (!a.starts_with("--")) {
+      if (cl.command != "module") throw std::invalid_argument("unexpected argument '" + a + "'");
+      cl.words.push_back(a);
+      continue;
+    }
     std::string name = a.substr(2), value;
     auto eq = name.find('=');
     if (eq != std::string::npos) {

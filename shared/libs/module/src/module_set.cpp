@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "mmx/config/parse.hpp"
@@ -9,6 +11,18 @@ namespace mmx::module {
 
 void ModuleSet::add(Module m) {
   if (find(m.name)) throw std::logic_error("module " + m.name + " added twice");
+  for (const auto& c : m.commands) {
+    if (c.name.empty() || !c.run)
+      throw std::logic_error("module " + m.name + ": a command needs a name and a function");
+    for (const auto& other : modules_) {
+      for (const auto& oc : other.commands) {
+        if (oc.name == c.name) {
+          throw std::logic_error("command '" + c.name + "' declared by " + other.name + " and " +
+                                 m.name);
+        }
+      }
+    }
+  }
   modules_.push_back(std::move(m));
 }
 
@@ -57,6 +71,25 @@ std::vector<const Module*> ModuleSet::resolve(const std::string& targets) const 
       };
   for (const auto& w : wanted) visit(w, w);
   return order;
+}
+
+std::optional<CommandMatch> ModuleSet::find_command(
+    const std::vector<std::string>& words) const {
+  std::optional<CommandMatch> best;
+  std::size_t best_len = 0;
+  for (const auto& m : modules_) {
+    for (const auto& c : m.commands) {
+      std::vector<std::string> name;
+      std::istringstream in(c.name);
+      for (std::string w; in >> w;) name.push_back(w);
+      if (name.empty() || name.size() > words.size() || name.size() <= best_len) continue;
+      if (!std::equal(name.begin(), name.end(), words.begin())) continue;
+      best_len = name.size();
+      auto rest = words.begin() + static_cast<std::ptrdiff_t>(name.size());
+      best = CommandMatch{&m, &c, std::vector<std::string>(rest, words.end())};
+    }
+  }
+  return best;
 }
 
 }  // namespace mmx::module

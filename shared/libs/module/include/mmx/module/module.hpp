@@ -4,6 +4,7 @@
 // --target picks modules; their dependencies come along.
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,20 @@ struct Context {
   }
 };
 
+// A command-line action a module offers besides serving (`micromax auth rotate-keys`,
+// `micromax seed`). It runs instead of the server, after the configuration is loaded, on an
+// io_context of its own with the worker pool available; no module's init runs (a command
+// opens what it needs, e.g. db::open_service_database(ctx, ...), which also migrates).
+// `args` are the words after the command's name. Returns the process exit code.
+using CommandFn =
+    std::function<boost::asio::awaitable<int>(Context& ctx, std::vector<std::string> args)>;
+
+struct Command {
+  std::string name;  // the words after `micromax`, space separated: "auth rotate-keys"
+  std::string help;  // one line for `micromax --help`
+  CommandFn run;
+};
+
 struct Module {
   std::string name;
   std::string description;
@@ -47,6 +62,13 @@ struct Module {
   std::string docs_path;
   std::function<void(config::SettingRegistry&)> declare_settings;
   std::function<void(Context&)> init;
+  std::vector<Command> commands;
+};
+
+struct CommandMatch {
+  const Module* module = nullptr;
+  const Command* command = nullptr;
+  std::vector<std::string> args;  // the words after the command's name
 };
 
 class ModuleSet {
@@ -57,6 +79,8 @@ class ModuleSet {
   // Expands "all" and a comma list into the modules to run, dependencies first. Throws
   // std::invalid_argument naming an unknown target or a dependency cycle.
   std::vector<const Module*> resolve(const std::string& targets) const;
+  // The command whose name is the longest prefix of `words`; nullopt when none is.
+  std::optional<CommandMatch> find_command(const std::vector<std::string>& words) const;
 
  private:
   std::vector<Module> modules_;
