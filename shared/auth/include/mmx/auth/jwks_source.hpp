@@ -47,6 +47,7 @@ class JwksSource final : public KeyProvider {
   JwksSource(const JwksSource&) = delete;
   JwksSource& operator=(const JwksSource&) = delete;
 
+  std::shared_ptr<const KeySet> try_keys() override;
   boost::asio::awaitable<std::shared_ptr<const KeySet>> keys() override;
   boost::asio::awaitable<std::shared_ptr<const KeySet>> refresh_for_unknown_kid(
       std::shared_ptr<const KeySet> seen) override;

@@ -25,6 +25,10 @@ class JwksUnavailable : public std::runtime_error {
 class KeyProvider {
  public:
   virtual ~KeyProvider() = default;
+  // The current set without waiting (starting a background refresh if it is stale), or
+  // nullptr when the caller must await keys(). The middleware's fast path: no coroutine
+  // frame per request.
+  virtual std::shared_ptr<const KeySet> try_keys() { return nullptr; }
   // The current key set (never null). Throws JwksUnavailable.
   virtual boost::asio::awaitable<std::shared_ptr<const KeySet>> keys() = 0;
   // A token names a kid that `seen` lacks: a newer set if one can be had now (a provider
@@ -37,6 +41,7 @@ class StaticKeyProvider final : public KeyProvider {
  public:
   explicit StaticKeyProvider(KeySet keys)
       : keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+  std::shared_ptr<const KeySet> try_keys() override { return keys_; }
   boost::asio::awaitable<std::shared_ptr<const KeySet>> keys() override;
   boost::asio::awaitable<std::shared_ptr<const KeySet>> refresh_for_unknown_kid(
       std::shared_ptr<const KeySet> seen) override;
