@@ -172,6 +172,9 @@ struct JwksSource::Impl {
     {
       std::lock_guard lock(mu);
       flight.reset();
+      // Rate limits and backoff count from the end of a fetch: a slow issuer is not asked
+      // again the moment it answers.
+      last_attempt = now;
       if (result) {
         current = result;
         fetched_at = now;

@@ -136,7 +136,7 @@ TEST(JwksSource, RefreshOnUnknownKidIsRateLimited) {
   issuer.start();
   JwksSourceOptions o;
   o.jwks_url = issuer.base() + "/keys";
-  o.min_refresh_interval = 300ms;
+  o.min_refresh_interval = 1s;
   JwksSource src(o);
   auto first = run(src.keys());
   EXPECT_EQ(issuer.discovery_hits, 0);  // an explicit URL needs no discovery
@@ -147,7 +147,7 @@ TEST(JwksSource, RefreshOnUnknownKidIsRateLimited) {
   EXPECT_EQ(same, first);
   EXPECT_EQ(issuer.jwks_hits, 1);
 
-  std::this_thread::sleep_for(350ms);
+  std::this_thread::sleep_for(1050ms);
   auto fresh = run(src.refresh_for_unknown_kid(first));
   EXPECT_NE(fresh, first);
   EXPECT_NE(fresh->find("key-b"), nullptr);

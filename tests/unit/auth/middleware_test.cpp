@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "auth_test_support.hpp"
+#include "mmx/auth/auth_module.hpp"
 #include "mmx/auth/middleware.hpp"
 #include "mmx/auth/principal.hpp"
 #include "mmx/auth/settings.hpp"
@@ -322,4 +323,70 @@ TEST(AuthSettings, IssuerAudienceAndApiKeys) {
   EXPECT_EQ(api_key_setting("admin-panel"), "MMX_ADMIN_PANEL_API_KEY");
   EXPECT_EQ(load({{"MMX_DATA_PIPELINES_API_KEY", "k"}}).string("MMX_DATA_PIPELINES_API_KEY"), "k");
   EXPECT_THROW(load({{"MMX_AUTH_LEEWAY", "soon"}}), config::ConfigError);
+}
+
+namespace {
+
+struct ModuleHarness {
+  config::SettingRegistry settings;
+  std::optional<config::Config> cfg;
+  http::Router router;
+  http::Pipeline pipeline;
+  metrics::Registry metrics;
+  exec::WorkerPool workers{1, 4};
+  health::Registry health;
+  std::vector<std::pair<std::string, module::BackgroundTask>> tasks;
+  module::Module m = make_auth_verifier_module();
+
+  void init(std::map<std::string, std::string> flags) {
+    settings.add(config::make_setting("MMX_LISTEN", config::Kind::host_port, "127.0.0.1:8000", "", "server"));
+    m.declare_settings(settings);
+    declare_service_api_key(settings, "backend");
+    cfg = config::Config::load(settings, {std::move(flags), [](const char*) -> const char* { return nullptr; }, std::nullopt});
+    module::Context ctx{*cfg, router, pipeline, metrics, workers, health, "/tmp", tasks};
+    m.init(ctx);
+  }
+};
+
+}  // namespace
+
+TEST(VerifierModule, InstallsTheMiddlewareWithApiKeysFromSettings) {
+  ModuleHarness h;
+  EXPECT_EQ(h.m.name, "auth_verifier");
+  EXPECT_FALSE(h.m.is_target);
+  h.init({{"MMX_BACKEND_API_KEY", "k-123"}});
+  h.router.set_current_module("backend");
+  auto who = [](Request& req) -> http::awaitable<Response> {
+    co_return Response::text(principal(req)->subject);
+  };
+  h.router.get("/private", who).auth(AuthRequirement::service({}));
+  h.pipeline.use(http::Stage::observe, http::errors_middleware());
+  auto call = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    auto req = Request::make(Method::get, "/private", std::move(headers));
+    auto match = h.router.match(req.method(), req.path());
+    req.set_route(match.route, std::move(match.params));
+    http::Handler dispatch = [](Request& r) { return r.route()->handler(r); };
+    return run(h.pipeline.run(req, dispatch));
+  };
+  EXPECT_EQ(call({}).status, 401);
+  EXPECT_EQ(call({{"X-API-Key", "k-123"}}).body, "api-key:backend");
+  EXPECT_EQ(call({{"X-API-Key", "k-124"}}).status, 401);
+  EXPECT_NE(h.metrics.render().find("auth_requests_total{outcome=\"allowed_api_key\"} 1"),
+            std::string::npos);
+  EXPECT_TRUE(h.tasks.empty());  // no background work, no fetch at start
+}
+
+TEST(VerifierModule, RefusesAnIssuerItCannotReach) {
+  ModuleHarness h;
+  try {
+    h.init({{"MMX_AUTH_ISSUER", "https://sso.example.com/realms/shop"}});
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("MMX_AUTH_JWKS_URL"), std::string::npos) << e.what();
+  }
+  ModuleHarness h2;
+  EXPECT_THROW(h2.init({{"MMX_AUTH_JWKS_URL", "https://sso.example.com/certs"}}), std::runtime_error);
+  ModuleHarness h3;
+  EXPECT_NO_THROW(h3.init({{"MMX_AUTH_ISSUER", "https://sso.example.com/realms/shop"},
+                           {"MMX_AUTH_JWKS_URL", "http://keycloak:8080/realms/shop/protocol/openid-connect/certs"}}));
 }

@@ -7,7 +7,8 @@
 //   <issuer>/.well-known/openid-configuration (looked up once, then remembered).
 // - Refresh: a set older than `refresh_interval` is refetched in the background while the
 //   old one keeps serving; a token with an unknown kid triggers a refetch at most once per
-//   `min_refresh_interval` (tokens with random kids cannot make us hammer the issuer).
+//   `min_refresh_interval` after the last fetch ended (tokens with random kids cannot make
+//   us hammer the issuer).
 // - Single flight: however many requests need a fetch at once, one HTTP request is made
 //   and all of them get its result.
 // - Failures never crash and never drop a set we already have: with no set at all, callers

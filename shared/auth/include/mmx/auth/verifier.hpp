@@ -12,7 +12,7 @@
 // roles from `roles`, Keycloak's `realm_access.roles` and `resource_access.<aud>.roles`
 // for each configured audience (union, duplicates removed); is_service as Principal says.
 //
-// CPU-bound (~20 µs uncached on this hardware, well under 1 µs from the cache): fine on an
+// CPU-bound (~19 µs uncached on the dev machine, ~0.6 µs from the cache): fine on an
 // io thread.
 #include <atomic>
 #include <chrono>
