@@ -29,17 +29,19 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// NumericDates are clamped to what system_clock (int64 nanoseconds, until 2262) can hold,
+// so arithmetic with the leeway never overflows and exp converts to a time_point.
+constexpr std::int64_t kMaxDate = 9'000'000'000;  // year 2255
+
 // A NumericDate claim in whole seconds; nullopt when absent. Throws malformed when present
 // but not a number.
 std::optional<std::int64_t> numeric_date(const json::object& p, std::string_view name) {
   const json::value* v = p.if_contains(name);
   if (!v) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) {
-    return static_cast<std::int64_t>(std::min<std::uint64_t>(v->as_uint64(), INT64_MAX / 2));
-  }
+  if (v->is_int64()) return std::clamp<std::int64_t>(v->as_int64(), -kMaxDate, kMaxDate);
+  if (v->is_uint64()) return kMaxDate;  // only values above INT64_MAX parse as uint64
   if (v->is_double() && std::isfinite(v->as_double())) {
-    double d = std::clamp(v->as_double(), -1e15, 1e15);
+    double d = std::clamp(v->as_double(), -static_cast<double>(kMaxDate), static_cast<double>(kMaxDate));
     return static_cast<std::int64_t>(std::floor(d));
   }
   fail(TokenErrorKind::malformed, "malformed token: claim " + std::string(name) + " is not a number");

@@ -1,9 +1,6 @@
 #pragma once
-// Keys (generated once per test binary: RSA generation is slow), token forging and a
-// coroutine runner for the auth suites.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+// Keys (generated once per test binary: RSA generation is slow) and token forging for the
+// auth suites.
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <string>
@@ -12,6 +9,7 @@
 #include "mmx/auth/jwks.hpp"
 #include "mmx/auth/jwt.hpp"
 #include "mmx/auth/keys.hpp"
+#include "test_support.hpp"  // tests/unit/kit: mmx::test::run
 
 namespace mmx::auth::test {
 
@@ -78,12 +76,6 @@ inline KeySet keyset_of(std::initializer_list<const SigningKey*> keys) {
   return KeySet::parse(json::object{{"keys", std::move(arr)}});
 }
 
-template <class T>
-T run(boost::asio::awaitable<T> a) {
-  boost::asio::io_context ioc;
-  auto f = boost::asio::co_spawn(ioc, std::move(a), boost::asio::use_future);
-  ioc.run();
-  return f.get();
-}
+using mmx::test::run;
 
 }  // namespace mmx::auth::test

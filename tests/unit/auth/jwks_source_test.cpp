@@ -89,6 +89,13 @@ class Issuer {
   std::unique_ptr<http::Server> server_;
 };
 
+// Options for a source reading `issuer`'s JWKS directly (no discovery).
+JwksSourceOptions direct(const Issuer& issuer) {
+  JwksSourceOptions o;
+  o.jwks_url = issuer.base() + "/keys";
+  return o;
+}
+
 template <class Cond>
 bool wait_for(Cond cond, std::chrono::milliseconds timeout = 10s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -134,8 +141,7 @@ TEST(JwksSource, RefreshOnUnknownKidIsRateLimited) {
   Issuer issuer;
   issuer.serve({&key_a()});
   issuer.start();
-  JwksSourceOptions o;
-  o.jwks_url = issuer.base() + "/keys";
+  JwksSourceOptions o = direct(issuer);
   o.min_refresh_interval = 1s;
   JwksSource src(o);
   auto first = run(src.keys());
@@ -164,9 +170,7 @@ TEST(JwksSource, ConcurrentWaitersShareOneFetch) {
   issuer.serve({&key_a()});
   issuer.delay = 200ms;
   issuer.start();
-  JwksSourceOptions o;
-  o.jwks_url = issuer.base() + "/keys";
-  JwksSource src(o);
+  JwksSource src(direct(issuer));
 
   // 24 requests on two "io threads" all needing the keys at once.
   asio::io_context a, b;
@@ -237,8 +241,7 @@ TEST(JwksSource, StaleSetIsRefreshedInTheBackground) {
   Issuer issuer;
   issuer.serve({&key_a()});
   issuer.start();
-  JwksSourceOptions o;
-  o.jwks_url = issuer.base() + "/keys";
+  JwksSourceOptions o = direct(issuer);
   o.refresh_interval = 100ms;
   o.failure_backoff = 0ms;
   JwksSource src(o);

@@ -187,6 +187,19 @@ TEST_F(VerifierTest, ExpRequiredAndNumeric) {
   c = user_claims(now_s);
   c.erase("sub");
   EXPECT_EQ(refusal(v, sign(c)), TokenErrorKind::malformed);
+
+  // Extreme dates neither overflow nor wrap around.
+  c = user_claims(now_s);
+  for (json::value huge : {json::value(INT64_MAX), json::value(UINT64_MAX), json::value(1e300)}) {
+    c["exp"] = huge;
+    Principal p = v.verify(sign(c), keys);
+    EXPECT_GT(p.expires_at, Clock::now() + std::chrono::hours(24 * 365 * 100));
+  }
+  c["exp"] = INT64_MIN;
+  EXPECT_EQ(refusal(v, sign(c)), TokenErrorKind::expired);
+  c["exp"] = now_s + 60;
+  c["nbf"] = -1e300;
+  EXPECT_NO_THROW(v.verify(sign(c), keys));
 }
 
 TEST_F(VerifierTest, WrongIssuerAndAudience) {

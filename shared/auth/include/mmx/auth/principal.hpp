@@ -1,6 +1,7 @@
 #pragma once
 // Who made a request, as the verified token says. The auth middleware attaches it to the
-// request; handlers read it with auth::principal(req).
+// request; handlers read it with auth::principal(req). It is shared with the verified-token
+// cache (every request with the same token sees the same object): read-only.
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <string>
