@@ -1,0 +1,22 @@
+#pragma once
+// Failed sign-ins per account and the lockout they cause (policy in lockout.hpp).
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+
+#include "lockout.hpp"
+#include "mmx/db/database.hpp"
+
+namespace mmx::auth_service {
+
+template <class T>
+using awaitable = boost::asio::awaitable<T>;
+
+// Seconds the account stays locked (0: not locked).
+awaitable<std::int64_t> locked_for(db::Session& db, std::string email_key, std::int64_t now);
+// Counts a failure; returns the lockout it starts (0: none yet).
+awaitable<std::int64_t> record_failure(db::Session& db, std::string email_key, LockoutPolicy policy,
+                                       std::int64_t now);
+awaitable<void> clear_failures(db::Session& db, std::string email_key);
+
+}  // namespace mmx::auth_service

@@ -1,0 +1,103 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+
+#include "audit.hpp"
+#include "bootstrap.hpp"
+#include "mmx/auth/auth_module.hpp"
+#include "mmx/auth/settings.hpp"
+#include "mmx/auth_service/auth_service.hpp"
+#include "mmx/broker/service_broker.hpp"
+#include "mmx/db/service_database.hpp"
+#include "mmx/log/log.hpp"
+#include "routes.hpp"
+
+namespace mmx::migrations {
+const std::vector<db::MigrationFile>& auth();
+}
+
+namespace mmx::auth_service {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Module init is synchronous and runs before the io threads: start-up database work runs
+// to completion on an io_context of its own (the worker pool is already up).
+template <class T>
+T run_sync(asio::awaitable<T> work) {
+  asio::io_context io;
+  std::exception_ptr error;
+  std::optional<T> result;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr ep, T value) {
+    error = ep;
+    if (!ep) result = std::move(value);
+  });
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+asio::awaitable<bool> start(std::shared_ptr<Service> svc) {
+  co_await bootstrap(*svc);
+  co_return true;
+}
+
+void init(module::Context& ctx) {
+  AuthSettings settings = load_settings(ctx.config);
+  auto db = db::open_service_database(ctx, kService, migrations::auth());
+  if (ctx.migrate_only) return;
+  init_mail();
+  auto svc = std::make_shared<Service>(std::move(settings), db, ctx.workers);
+  svc->verifier = std::make_unique<auth::TokenVerifier>(auth::verifier_options(ctx.config));
+  svc->outbox = broker::open_service_broker(ctx, kService, db).outbox;
+  run_sync(start(svc));
+  log::info("auth", "token issuer",
+            {{"issuer", svc->settings.issuer},
+             {"signup", svc->settings.signup},
+             {"access_token_ttl_s", svc->settings.access_ttl.count()},
+             {"smtp", !svc->settings.mail.url.empty()}});
+  mount_token_routes(ctx.router, svc);
+  mount_oidc_routes(ctx.router, svc);
+  mount_account_routes(ctx.router, svc);
+  mount_admin_routes(ctx.router, svc);
+  ctx.add_background_task("auth-purge", [svc] { return run_purge(svc); });
+}
+
+asio::awaitable<int> rotate_keys(module::Context& ctx, std::vector<std::string> args) {
+  if (!args.empty()) {
+    std::cerr << "usage: micromax auth rotate-keys [flags]\n";
+    co_return 2;
+  }
+  AuthSettings settings = load_settings(ctx.config);
+  auto db = db::open_service_database(ctx, kService, migrations::auth());
+  KeyManager keys(
+      db, ctx.workers, KeyCrypto(settings.key_encryption_key),
+      {settings.key_cache, settings.key_activation_delay, settings.access_ttl + settings.leeway});
+  Rotation r = co_await keys.rotate();
+  co_await audit(*db, "system", "keys.rotate", r.kid, "", "micromax auth rotate-keys", true);
+  std::cout << "new signing key " << r.kid << " signs from " << r.activates_at
+            << " (Unix time); previous key " << r.previous_kid.value_or("(none)")
+            << " stays published until its tokens expire\n";
+  co_return 0;
+}
+
+}  // namespace
+
+module::Module make_module() {
+  module::Module m;
+  m.name = kService;
+  m.description =
+      "Identity: users, roles, OAuth 2.0 / OpenID Connect token issuer (RS256 JWT + JWKS), "
+      "service clients, audit trail.";
+  m.dependencies = {auth::kVerifierModule};
+  m.docs_path = "/docs#/auth";
+  m.declare_settings = declare_settings;
+  m.init = init;
+  m.commands.push_back({"auth rotate-keys",
+                        "new signing key; the old one verifies until its tokens expire",
+                        rotate_keys});
+  return m;
+}
+
+}  // namespace mmx::auth_service
