@@ -171,3 +171,7 @@ def read_until_closed(sock, limit=1 << 20):
             break
         data += chunk
     return data
+
+
+# The auth service's servers, SMTP sink and helpers (test_auth_*.py).
+from auth_fixtures import auth, auth_sqlite, make_auth, smtp_sink  # noqa: E402,F401
