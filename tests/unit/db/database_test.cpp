@@ -45,7 +45,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-class DatabaseSuite : public ::testing::TestWithParam<std::string> {
+class DatabaseSuite : public ::testing::TestWithParam<std::string>, protected test::DbHarness {
  protected:
   void SetUp() override {
     std::string url = test::fresh_database_url(GetParam(), tmpdir_);
@@ -64,19 +64,13 @@ class DatabaseSuite : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     db_.reset();
+    // A connection left in a failed transaction is rolled back and closed on a worker:
+    // let that finish before its files go.
+    workers_.stop();
     if (!tmpdir_.empty()) std::filesystem::remove_all(tmpdir_);
   }
 
-  std::shared_ptr<Database> open() {
-    auto db = Database::open(options_, workers_, &metrics_);
-    db->connect();
-    return db;
-  }
 
-  template <class T>
-  T run(asio::awaitable<T> aw) {
-    return test::run_sync(io_, std::move(aw));
-  }
 
   static Item item(std::int64_t id, std::string name) {
     Item it;
@@ -104,10 +98,6 @@ class DatabaseSuite : public ::testing::TestWithParam<std::string> {
   }
 
   std::filesystem::path tmpdir_;
-  DatabaseOptions options_;
-  exec::WorkerPool workers_{4, 1024};
-  metrics::Registry metrics_;
-  asio::io_context io_;
   std::shared_ptr<Database> db_;
 };
 

@@ -11,6 +11,7 @@
 #include "../../harness/control.hpp"
 #include "mmx/db/database.hpp"
 #include "mmx/exec/worker_pool.hpp"
+#include "mmx/metrics/metrics.hpp"
 
 namespace mmx::test {
 
@@ -43,5 +44,24 @@ inline std::string fresh_database_url(const std::string& dialect, std::filesyste
   if (!url) return {};
   return *url + (url->find('?') == std::string::npos ? "?" : "&") + "schema=t" + random_suffix();
 }
+
+// What every database suite's fixture holds: the options of the database under test, a
+// worker pool, a metrics registry and the io_context the coroutines run on.
+struct DbHarness {
+  std::shared_ptr<db::Database> open() {
+    auto db = db::Database::open(options_, workers_, &metrics_);
+    db->connect();
+    return db;
+  }
+  template <class T>
+  T run(boost::asio::awaitable<T> aw) {
+    return run_sync(io_, std::move(aw));
+  }
+
+  db::DatabaseOptions options_;
+  exec::WorkerPool workers_{4, 1024};
+  metrics::Registry metrics_;
+  boost::asio::io_context io_;
+};
 
 }  // namespace mmx::test

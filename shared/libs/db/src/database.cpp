@@ -54,9 +54,18 @@ struct Database::Impl {
   metrics::Histogram* query_seconds = nullptr;
   metrics::Family<metrics::Counter>* errors = nullptr;
   metrics::Counter* retries = nullptr;
+  metrics::Counter* ran_inline = nullptr;     // statements run on the io thread (ADR 0007)
+  metrics::Counter* ran_on_worker = nullptr;  // statements offloaded to the worker pool
+
+  // BEGIN/COMMIT/ROLLBACK: prepared and cached like any statement where the driver can
+  // (SQLite, which may then run them inline); sent as simple queries to PostgreSQL.
+  std::string begin_sql;
+  bool control_as_script = true;
 
   Impl(DatabaseOptions o, std::unique_ptr<Driver> d, exec::WorkerPool& w)
       : options(std::move(o)), driver(std::move(d)), workers(w) {
+    begin_sql = driver->begin_sql();
+    control_as_script = driver->dialect() != Dialect::sqlite;
     if (driver->separate_readers()) {
       writer = std::make_shared<Pool>("writer", 1, options.pool_wait);
       reader = std::make_shared<Pool>("reader", options.pool_size, options.pool_wait);
@@ -83,27 +92,74 @@ struct Database::Impl {
     co_return std::make_unique<Lease>(pool, std::move(slot), *driver, workers, read_only);
   }
 
-  // Runs one statement (or a script when `script`) on the lease's connection, on a worker.
-  // By reference: every caller passes objects of its own (suspended) frame, and the hot
-  // path then copies neither the SQL nor the parameters.
-  asio::awaitable<Result> run_on(Lease& lease, const std::string& sql, const Params& params,
-                                 bool script) {
-    auto t0 = Clock::now();
+  // The lease without a coroutine frame when a connection is free (nearly always), else
+  // null and the caller awaits lease(). The caller records the (zero) wait once it uses it.
+  std::unique_ptr<Lease> try_lease(const std::shared_ptr<Pool>& pool, bool read_only) {
+    Pool::Slot slot;
+    if (!pool->try_acquire(slot)) return nullptr;
+    return std::make_unique<Lease>(pool, std::move(slot), *driver, workers, read_only);
+  }
+
+  // On the io thread, when the driver knows the statement to be quick (SQLite, ADR 0007):
+  // true with the rows streamed; false and nothing done when it must be offloaded.
+  bool try_inline(Lease& lease, std::string_view sql, const Params& params,
+                  RowConsumer& consumer, std::int64_t& affected) {
+    Connection* c = lease.existing();
+    if (!c) return false;
+    Connection::InlineRun done;
     try {
-      Result r = co_await exec::offload(workers, [&lease, &sql, &params, script] {
-        Connection& c = lease.connection();
-        if (script) {
-          c.execute_script(sql);
-          return Result{};
-        }
-        return c.execute(sql, params);
-      });
-      if (query_seconds) query_seconds->observe(seconds_since(t0));
-      co_return r;
+      if (!c->try_execute_inline(sql, params, consumer, done)) return false;
     } catch (const DbError& e) {
       count_error(e);
       throw;
     }
+    affected = done.affected;
+    if (ran_inline) ran_inline->inc();
+    if (query_seconds) query_seconds->observe(std::chrono::duration<double>(done.elapsed).count());
+    return true;
+  }
+
+  // Runs one statement on the lease's connection on a worker (after try_inline said no).
+  // Rows go to `consumer`; returns rows affected. By reference: every caller passes objects
+  // of its own (suspended) frame, and the hot path then copies neither the SQL nor the
+  // parameters.
+  asio::awaitable<std::int64_t> offload_run(Lease& lease, const std::string& sql,
+                                            const Params& params, RowConsumer& consumer) {
+    if (ran_on_worker) ran_on_worker->inc();
+    auto t0 = Clock::now();
+    std::int64_t affected = 0;
+    try {
+      affected = co_await exec::offload(workers, [&lease, &sql, &params, &consumer] {
+        return lease.connection().execute_each(sql, params, consumer);
+      });
+    } catch (const DbError& e) {
+      count_error(e);
+      throw;
+    }
+    if (query_seconds) query_seconds->observe(seconds_since(t0));
+    co_return affected;
+  }
+
+  // BEGIN / COMMIT / ROLLBACK: inline when the driver allows (true: done)...
+  bool control_inline(Lease& lease, const std::string& sql) {
+    std::int64_t ignored = 0;
+    return !control_as_script && try_inline(lease, sql, kNoParams, ignore_rows(), ignored);
+  }
+  // ... else on a worker.
+  asio::awaitable<void> control(Lease& lease, const std::string& sql) {
+    if (!control_as_script) {
+      co_await offload_run(lease, sql, kNoParams, ignore_rows());
+      co_return;
+    }
+    if (ran_on_worker) ran_on_worker->inc();
+    auto t0 = Clock::now();
+    try {
+      co_await exec::offload(workers, [&lease, &sql] { lease.connection().execute_script(sql); });
+    } catch (const DbError& e) {
+      count_error(e);
+      throw;
+    }
+    if (query_seconds) query_seconds->observe(seconds_since(t0));
   }
 };
 
@@ -131,6 +187,12 @@ std::shared_ptr<Database> Database::open(DatabaseOptions options, std::unique_pt
                                       "Transactions re-run after a serialization failure or deadlock",
                                       {"db"})
                          .with({n});
+    auto& ran = metrics->counter("mmx_db_statements_total",
+                                 "Statements by where they ran: inline on the io thread (quick "
+                                 "SQLite statements) or on the worker pool",
+                                 {"db", "path"});
+    impl->ran_inline = &ran.with({n, "inline"});
+    impl->ran_on_worker = &ran.with({n, "worker"});
   }
   auto db = std::shared_ptr<Database>(new Database(std::move(impl)));
   if (metrics) {
@@ -179,30 +241,48 @@ void Database::connect() {
   }
 }
 
-asio::awaitable<Result> Database::run(std::string sql, Params params) {
+bool Database::try_run_inline(const std::string& sql, const Params& params,
+                              RowConsumer& consumer, std::int64_t& affected) {
+  if (!impl_->driver->separate_readers()) return false;  // only SQLite runs inline
+  bool read = is_read(sql);
+  auto lease = impl_->try_lease(read ? impl_->reader : impl_->writer, read);
+  if (!lease || !impl_->try_inline(*lease, sql, params, consumer, affected)) return false;
+  if (impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
+  return true;
+}
+
+asio::awaitable<std::int64_t> Database::run_each(std::string sql, Params params,
+                                                 RowConsumer& consumer) {
   bool read = impl_->driver->separate_readers() && is_read(sql);
   auto& pool = read ? impl_->reader : impl_->writer;
-  auto lease = co_await impl_->lease(pool, read);
+  auto lease = impl_->try_lease(pool, read);
+  if (lease && impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
+  if (!lease) lease = co_await impl_->lease(pool, read);
   bool reused = lease->reused();
   try {
-    co_return co_await impl_->run_on(*lease, sql, params, false);
+    std::int64_t affected = 0;
+    if (impl_->try_inline(*lease, sql, params, consumer, affected)) co_return affected;
+    co_return co_await impl_->offload_run(*lease, sql, params, consumer);
   } catch (const DbError& e) {
     // A pooled connection that died while idle (server restart): a read is safe to run
-    // again on a fresh one. Writes are not retried: whether they ran is unknown.
+    // again on a fresh one (the consumer starts over). Writes are not retried: whether
+    // they ran is unknown.
     if (e.kind() != ErrorKind::unavailable || !reused || !is_read(sql)) throw;
   }
   lease.reset();  // gives the dead connection back, which flushes the idle ones
   auto fresh = co_await impl_->lease(pool, read);
-  co_return co_await impl_->run_on(*fresh, sql, params, false);
+  co_return co_await impl_->offload_run(*fresh, sql, params, consumer);
 }
 
 asio::awaitable<Transaction> Database::begin() {
   for (int attempt = 0;; ++attempt) {
-    auto lease = co_await impl_->lease(impl_->writer, false);
+    auto lease = impl_->try_lease(impl_->writer, false);
+    if (lease && impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
+    if (!lease) lease = co_await impl_->lease(impl_->writer, false);
     bool reused = lease->reused();
-    const std::string begin_sql = impl_->driver->begin_sql();
     try {
-      co_await impl_->run_on(*lease, begin_sql, kNoParams, true);
+      if (!impl_->control_inline(*lease, impl_->begin_sql))
+        co_await impl_->control(*lease, impl_->begin_sql);
       lease->in_transaction = true;
       co_return Transaction(*this, std::move(lease));
     } catch (const DbError& e) {
@@ -255,14 +335,22 @@ Dialect Transaction::dialect() const {
 }
 bool Transaction::open() const { return lease_ && lease_->in_transaction; }
 
-asio::awaitable<Result> Transaction::run(std::string sql, Params params) {
+bool Transaction::try_run_inline(const std::string& sql, const Params& params,
+                                 RowConsumer& consumer, std::int64_t& affected) {
+  return open() && db_->impl_->try_inline(*lease_, sql, params, consumer, affected);
+}
+
+asio::awaitable<std::int64_t> Transaction::run_each(std::string sql, Params params,
+                                                    RowConsumer& consumer) {
   if (!open()) throw DbError(ErrorKind::query, "transaction already finished");
-  co_return co_await db_->impl_->run_on(*lease_, sql, params, false);
+  std::int64_t affected = 0;
+  if (db_->impl_->try_inline(*lease_, sql, params, consumer, affected)) co_return affected;
+  co_return co_await db_->impl_->offload_run(*lease_, sql, params, consumer);
 }
 
 asio::awaitable<void> Transaction::commit() {
   if (!open()) throw DbError(ErrorKind::query, "transaction already finished");
-  co_await db_->impl_->run_on(*lease_, kCommit, kNoParams, true);
+  if (!db_->impl_->control_inline(*lease_, kCommit)) co_await db_->impl_->control(*lease_, kCommit);
   lease_->in_transaction = false;
   lease_.reset();
   auto callbacks = std::move(on_commit_);
@@ -275,7 +363,8 @@ void Transaction::on_commit(std::function<void()> callback) {
 
 asio::awaitable<void> Transaction::rollback() {
   if (!open()) co_return;
-  co_await db_->impl_->run_on(*lease_, kRollback, kNoParams, true);
+  if (!db_->impl_->control_inline(*lease_, kRollback))
+    co_await db_->impl_->control(*lease_, kRollback);
   lease_->in_transaction = false;
   lease_.reset();
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
+#include <vector>
 
 #include "mmx/db/errors.hpp"
 #include "mmx/exec/task.hpp"
@@ -41,6 +42,11 @@ bool Pool::try_take(Slot& out) {
   return false;
 }
 
+bool Pool::try_acquire(Slot& out) {
+  std::lock_guard lock(mu_);
+  return waiters_.empty() && try_take(out);
+}
+
 asio::awaitable<Pool::Slot> Pool::acquire() {
   {
     std::lock_guard lock(mu_);
@@ -48,37 +54,49 @@ asio::awaitable<Pool::Slot> Pool::acquire() {
     if (waiters_.empty() && try_take(slot)) co_return slot;
   }
   auto ex = co_await asio::this_coro::executor;
-  auto waiter = std::make_shared<Waiter>(ex);
+  const auto deadline = std::chrono::steady_clock::now() + max_wait_;
   auto self = shared_from_this();
-  using Signature = void(std::exception_ptr, std::optional<Slot>);
-  auto initiate = [self, waiter](auto handler) {
-    waiter->resume = [handler = std::move(handler), waiter]() mutable {
-      auto hex = asio::get_associated_executor(handler);
-      asio::post(hex, [handler = std::move(handler), slot = std::move(waiter->slot),
-                       error = waiter->error]() mutable {
-        std::move(handler)(error, std::move(slot));
+  // A woken waiter is not handed the connection, only told to try again: a handed-over
+  // connection would sit idle until the waiter's resumption runs, and with statements that
+  // finish inline in a microsecond every other caller would queue behind it (a convoy).
+  // The waiter tries before anyone queued after it and, should a caller that never queued
+  // have taken the connection first, goes back to the front of the queue.
+  for (bool retry = false;; retry = true) {
+    auto waiter = std::make_shared<Waiter>(ex);
+    using Signature = void(std::exception_ptr, std::optional<Slot>);
+    auto initiate = [self, waiter, retry, deadline](auto handler) {
+      waiter->resume = [handler = std::move(handler), waiter]() mutable {
+        auto hex = asio::get_associated_executor(handler);
+        asio::post(hex, [handler = std::move(handler), slot = std::move(waiter->slot),
+                         error = waiter->error]() mutable {
+          std::move(handler)(error, std::move(slot));
+        });
+      };
+      std::unique_lock lock(self->mu_);
+      Slot slot;
+      if (self->try_take(slot)) {  // freed between the first look and now
+        waiter->done = true;
+        waiter->slot = std::move(slot);
+        auto resume = std::move(waiter->resume);
+        lock.unlock();
+        resume();
+        return;
+      }
+      if (retry) {
+        self->waiters_.push_front(waiter);
+      } else {
+        self->waiters_.push_back(waiter);
+      }
+      waiter->timer.expires_at(deadline);
+      waiter->timer.async_wait([weak = std::weak_ptr<Pool>(self), waiter](boost::system::error_code ec) {
+        if (ec) return;  // cancelled: it was woken
+        if (auto pool = weak.lock()) pool->expire(waiter);
       });
     };
-    std::unique_lock lock(self->mu_);
-    Slot slot;
-    if (self->try_take(slot)) {  // freed between the first look and now
-      waiter->done = true;
-      waiter->slot = std::move(slot);
-      auto resume = std::move(waiter->resume);
-      lock.unlock();
-      resume();
-      return;
-    }
-    self->waiters_.push_back(waiter);
-    waiter->timer.expires_after(self->max_wait_);
-    waiter->timer.async_wait([weak = std::weak_ptr<Pool>(self), waiter](boost::system::error_code ec) {
-      if (ec) return;  // cancelled: it got a connection
-      if (auto pool = weak.lock()) pool->expire(waiter);
-    });
-  };
-  std::optional<Slot> got = co_await asio::async_initiate<decltype(asio::use_awaitable), Signature>(
-      std::move(initiate), asio::use_awaitable);
-  co_return std::move(*got);
+    std::optional<Slot> got = co_await asio::async_initiate<decltype(asio::use_awaitable), Signature>(
+        std::move(initiate), asio::use_awaitable);
+    if (got) co_return std::move(*got);
+  }
 }
 
 void Pool::expire(const std::shared_ptr<Waiter>& w) {
@@ -97,7 +115,7 @@ void Pool::expire(const std::shared_ptr<Waiter>& w) {
 
 void Pool::give_back(std::unique_ptr<Connection> conn) {
   std::deque<std::unique_ptr<Connection>> stale;  // closed outside the lock
-  std::shared_ptr<Waiter> next;
+  std::vector<std::shared_ptr<Waiter>> wake;
   {
     std::lock_guard lock(mu_);
     if (!conn || !conn->healthy()) {
@@ -110,26 +128,18 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
       }
       conn.reset();
     }
-    while (!waiters_.empty() && !next) {
-      next = waiters_.front();
+    // The connection (or the freed slots) go back, and as many waiters as slots came free
+    // are woken to take them (see acquire()).
+    if (conn) idle_.push_back(std::move(conn));
+    for (std::size_t n = 1 + stale.size(); n > 0 && !waiters_.empty(); --n) {
+      auto next = waiters_.front();
       waiters_.pop_front();
-    }
-    if (next) {
-      Slot slot;
-      if (conn) {
-        slot.conn = std::move(conn);
-        slot.reused = true;
-      } else {
-        ++open_;  // the waiter creates a fresh one in the freed slot
-      }
       next->done = true;
-      next->slot = std::move(slot);
-    } else if (conn) {
-      idle_.push_back(std::move(conn));
+      next->slot.reset();
+      wake.push_back(std::move(next));
     }
   }
-  if (conn) conn.reset();
-  if (next) {
+  for (auto& next : wake) {
     asio::post(next->executor, [next] { next->timer.cancel(); });
     auto resume = std::move(next->resume);
     resume();

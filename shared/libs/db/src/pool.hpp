@@ -31,6 +31,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // Throws DbError(timeout) after max_wait.
   boost::asio::awaitable<Slot> acquire();
+  // Without waiting: true when a slot was free and nobody queued ahead (the common case,
+  // taken without a coroutine frame).
+  bool try_acquire(Slot& out);
   // From any thread. Null or unhealthy connections free their slot.
   void give_back(std::unique_ptr<Connection> conn);
   Stats stats() const;
@@ -62,6 +65,8 @@ class Lease {
 
   // Worker thread only: the connection, made now if this lease holds only a slot.
   Connection& connection();
+  // The connection if it exists already (an io thread may try it inline), else null.
+  Connection* existing() { return conn_.get(); }
   bool reused() const { return reused_; }
   bool in_transaction = false;
 

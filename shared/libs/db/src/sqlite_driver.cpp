@@ -1,10 +1,14 @@
 // SQLite: one file per service, WAL so readers never block the writer, a busy timeout so
 // other processes' writers are waited for rather than failed, and statements prepared once
-// per connection. Parameters are `$1`..`$n`: SQLite treats `$1` as a named parameter, so
-// each is looked up by name, which also makes reuse and any order work.
+// per connection. Parameters are `$1`..`$n` (SQLite treats `$1` as a name: each is mapped
+// to its slot once, at prepare time). Statements measured to be quick may run inline on
+// an io thread (ADR 0007): never waiting for a lock there, never syncing files there.
 #include <sqlite3.h>
 
+#include <charconv>
+#include <chrono>
 #include <filesystem>
+#include <iterator>
 #include <list>
 #include <unordered_map>
 
@@ -33,9 +37,23 @@ ErrorKind kind_of(int code) {
   }
 }
 
+// A WAL file past this many pages is checkpointed (SQLite's own autocheckpoint default).
+constexpr int kCheckpointPages = 1000;
+// After a statement ran over the inline budget it needs this many quick runs in a row (on a
+// worker) before it runs inline again, so a statement whose cost varies does not flap.
+constexpr int kCalmRuns = 8;
+// The progress handler (which ends inline reads that overrun) is asked every this many VM
+// steps: a point SELECT takes a few dozen, so quick statements never pay for it.
+constexpr int kProgressSteps = 1000;
+
+using Clock = std::chrono::steady_clock;
+
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(const DatabaseOptions& options, bool read_only) : path_(options.url.sqlite_path) {
+  SqliteConnection(const DatabaseOptions& options, bool read_only)
+      : path_(options.url.sqlite_path),
+        busy_timeout_ms_(static_cast<int>(options.busy_timeout.count())),
+        inline_budget_(options.sqlite_inline_budget) {
     int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY
                                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (!read_only) {
@@ -51,10 +69,17 @@ class SqliteConnection final : public Connection {
       throw DbError(ErrorKind::configuration, "cannot open SQLite database " + path_ + ": " + msg);
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
+    // The busy timeout is switched off around inline runs (a statement never waits for a
+    // lock on an io thread); our WAL hook replaces the autocheckpoint, which would sync
+    // files inside an inline COMMIT.
+    sqlite3_busy_timeout(db_, busy_timeout_ms_);
+    sqlite3_progress_handler(db_, kProgressSteps, &SqliteConnection::on_progress, this);
+    if (!read_only) sqlite3_wal_hook(db_, &SqliteConnection::on_wal_commit, this);
     try {
       // journal_mode=WAL is persistent and needs a write: only the writer sets it. The
       // first query proves the file is a database (SQLITE_NOTADB surfaces here).
+      // synchronous=NORMAL: in WAL mode a COMMIT then writes but never fsyncs (only
+      // checkpoints do), which is what lets commits run inline.
       if (!read_only) execute_script("PRAGMA journal_mode=WAL");
       execute_script("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
       execute("SELECT count(*) FROM sqlite_master", {});
@@ -66,29 +91,56 @@ class SqliteConnection final : public Connection {
   ~SqliteConnection() override { close(); }
 
   Result execute(std::string_view sql, const Params& params) override {
-    sqlite3_stmt* stmt = prepare(sql);
-    struct Reset {
-      sqlite3_stmt* s;
-      ~Reset() {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
+    ResultBuilder rows;
+    rows.result.affected = execute_each(sql, params, rows);
+    return std::move(rows.result);
+  }
+
+  std::int64_t execute_each(std::string_view sql, const Params& params,
+                            RowConsumer& consumer) override {
+    // A checkpoint an inline COMMIT deferred runs here, on a worker, outside a transaction
+    // (a connection inside one cannot checkpoint).
+    if (checkpoint_due_ && sqlite3_get_autocommit(db_)) checkpoint();
+    Statement& st = prepare(sql);
+    std::int64_t affected = 0;
+    int rc = run(st, params, consumer, Clock::now(), affected);
+    if (rc != SQLITE_DONE) fail(rc, sql);
+    return affected;
+  }
+
+  bool try_execute_inline(std::string_view sql, const Params& params, RowConsumer& consumer,
+                          InlineRun& done) override {
+    if (inline_budget_.count() <= 0) return false;
+    if (checkpoint_due_ && sqlite3_get_autocommit(db_)) return false;
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) return false;  // first run: prepared (and timed) on a worker
+    Statement& st = it->second;
+    if (st.quick_runs < st.quick_runs_needed) return false;
+    lru_.splice(lru_.begin(), lru_, st.lru);
+    const auto t0 = Clock::now();
+    inline_ = true;
+    interruptible_ = st.interruptible;
+    inline_deadline_ = t0 + inline_budget_;
+    sqlite3_busy_timeout(db_, 0);
+    struct Restore {
+      SqliteConnection& c;
+      ~Restore() {
+        c.inline_ = false;
+        sqlite3_busy_timeout(c.db_, c.busy_timeout_ms_);
       }
-    } reset{stmt};
-    bind(stmt, params);
-    Result result;
-    int ncol = sqlite3_column_count(stmt);
-    result.columns.reserve(ncol);
-    for (int i = 0; i < ncol; ++i) result.columns.emplace_back(sqlite3_column_name(stmt, i));
-    for (;;) {
-      int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) fail(rc, sql);
-      auto& row = result.rows.emplace_back();
-      row.reserve(ncol);
-      for (int i = 0; i < ncol; ++i) row.push_back(column(stmt, i));
+    };
+    int rc = SQLITE_DONE;
+    {
+      Restore restore{*this};
+      rc = run(st, params, consumer, t0, done.affected);
     }
-    result.affected = sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes64(db_);
-    return result;
+    done.elapsed = last_run_;
+    if (rc == SQLITE_DONE) return true;
+    // Another process holds the write lock (with no busy timeout, nothing waited here), or an
+    // inline read overran its budget and was interrupted. Either way the statement did
+    // nothing: the caller runs it again on a worker, where waiting is fine.
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_INTERRUPT) return false;
+    fail(rc, sql);
   }
 
   void execute_script(std::string_view sql) override {
@@ -107,12 +159,132 @@ class SqliteConnection final : public Connection {
  private:
   static constexpr std::size_t kMaxStatements = 256;
 
+  struct Statement {
+    sqlite3_stmt* stmt = nullptr;
+    std::list<std::string>::iterator lru;
+    std::vector<int> slots;  // slots[i]: SQLite's parameter index of $(i+1)
+    std::vector<std::string> columns;  // names, as of the `reprepared`-th preparation
+    int reprepared = -1;
+    std::uint64_t shape = 0;  // RowView::shape_id of `columns`
+    bool read_only = false;
+    // A query that returns rows and writes nothing may be interrupted (and re-run on a
+    // worker); interrupting a write inside a transaction would roll the transaction back.
+    bool interruptible = false;
+    // Inline eligibility (ADR 0007): quick runs in a row, and how many are needed.
+    int quick_runs = 0;
+    int quick_runs_needed = 1;
+  };
+
   void close() {
-    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt.first);
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st.stmt);
     cache_.clear();
     lru_.clear();
     if (db_) sqlite3_close_v2(db_);
     db_ = nullptr;
+  }
+
+  // The statement's current row, read in place.
+  class StatementRow final : public RowView {
+   public:
+    StatementRow(sqlite3_stmt* s, const std::vector<std::string>& names, std::uint64_t shape)
+        : s_(s), names_(names), n_(names.size()), shape_(shape) {}
+    std::uint64_t shape_id() const override { return shape_; }
+    std::size_t size() const override { return n_; }
+    std::string_view name(std::size_t i) const override { return names_[i]; }
+    Value value(std::size_t i) const override { return column(s_, static_cast<int>(i)); }
+    // Through the cell's sqlite3_value: one column call per cell, then the cheap value_*
+    // accessors (each sqlite3_column_* call re-validates the statement and its index).
+    bool get_int(std::size_t i, std::int64_t& out) const override {
+      sqlite3_value* v = sqlite3_column_value(s_, static_cast<int>(i));
+      if (sqlite3_value_type(v) != SQLITE_INTEGER) return false;
+      out = sqlite3_value_int64(v);
+      return true;
+    }
+    bool get_text(std::size_t i, std::string_view& out) const override {
+      sqlite3_value* v = sqlite3_column_value(s_, static_cast<int>(i));
+      if (sqlite3_value_type(v) != SQLITE_TEXT) return false;
+      auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+      out = std::string_view(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      return true;
+    }
+    bool is_null(std::size_t i) const override {
+      return sqlite3_column_type(s_, static_cast<int>(i)) == SQLITE_NULL;
+    }
+
+   private:
+    sqlite3_stmt* s_;
+    const std::vector<std::string>& names_;
+    std::size_t n_;
+    std::uint64_t shape_;
+  };
+
+  // Binds, streams the rows to `consumer`, and times the run (from t0) for the inline
+  // decision. Returns SQLITE_DONE or the failing step's code; the statement is reset
+  // either way.
+  int run(Statement& st, const Params& params, RowConsumer& consumer, Clock::time_point t0,
+          std::int64_t& affected) {
+    sqlite3_stmt* stmt = st.stmt;
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+    bind(st, params);
+    // The first step comes before the columns are looked at: a statement whose schema
+    // changed is re-prepared inside it, possibly with other columns.
+    int rc = sqlite3_step(stmt);
+    // Column names are read once per preparation (sqlite3_column_name takes a mutex and
+    // every caller would strlen it); SQLite counts each re-preparation.
+    if (int n = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0); n != st.reprepared) {
+      st.reprepared = n;
+      st.columns.clear();
+      for (int i = 0, c = sqlite3_column_count(stmt); i < c; ++i)
+        st.columns.emplace_back(sqlite3_column_name(stmt, i));
+      st.shape = next_shape_id();
+    }
+    StatementRow row(stmt, st.columns, st.shape);
+    consumer.start(row);
+    while (rc == SQLITE_ROW) {
+      consumer.row(row);
+      rc = sqlite3_step(stmt);
+    }
+    if (rc == SQLITE_DONE) affected = st.read_only ? 0 : sqlite3_changes64(db_);
+    last_run_ = Clock::now() - t0;
+    if (last_run_ <= inline_budget_) {
+      ++st.quick_runs;
+    } else {
+      st.quick_runs = 0;
+      st.quick_runs_needed = kCalmRuns;
+    }
+    return rc;
+  }
+
+  void checkpoint() {
+    checkpoint_due_ = false;
+    // PASSIVE: copies what no reader still needs and never waits for anyone.
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  // Ends an inline read that overran its budget (it is then run again on a worker).
+  static int on_progress(void* self) {
+    auto* c = static_cast<SqliteConnection*>(self);
+    return c->inline_ && c->interruptible_ && Clock::now() > c->inline_deadline_ ? 1 : 0;
+  }
+
+  // After each commit of the writer. A checkpoint syncs the files, which must not happen on
+  // an io thread: an inline commit leaves it to the next statement that runs on a worker.
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages) {
+    auto* c = static_cast<SqliteConnection*>(self);
+    if (pages < kCheckpointPages) return SQLITE_OK;
+    if (c->inline_) {
+      c->checkpoint_due_ = true;
+    } else {
+      c->checkpoint_due_ = false;
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
   }
 
   [[noreturn]] void fail(int rc, std::string_view sql) {
@@ -123,11 +295,11 @@ class SqliteConnection final : public Connection {
     throw DbError(kind_of(code), "SQLite: " + msg + " (in: " + std::string(sql.substr(0, 120)) + ")");
   }
 
-  sqlite3_stmt* prepare(std::string_view sql) {
+  Statement& prepare(std::string_view sql) {
     // Looked up by string_view: a cache hit (nearly every statement) allocates nothing.
     if (auto it = cache_.find(sql); it != cache_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.second);
-      return it->second.first;
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second;
     }
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
@@ -140,44 +312,71 @@ class SqliteConnection final : public Connection {
       throw DbError(ErrorKind::query, "SQLite: several statements given where one is expected; "
                                       "use a script (migrations) for several");
     }
+    Statement st;
+    st.stmt = stmt;
+    st.read_only = sqlite3_stmt_readonly(stmt) != 0;
+    st.interruptible = st.read_only && sqlite3_column_count(stmt) > 0;
+    try {
+      st.slots = parameter_slots(stmt);
+    } catch (...) {
+      sqlite3_finalize(stmt);
+      throw;
+    }
     if (cache_.size() >= kMaxStatements) {
-      auto& victim = lru_.back();
-      auto old = cache_.find(victim);
-      sqlite3_finalize(old->second.first);
+      auto old = cache_.find(lru_.back());
+      sqlite3_finalize(old->second.stmt);
       cache_.erase(old);
       lru_.pop_back();
     }
     std::string key(sql);
     lru_.push_front(key);
-    cache_.emplace(std::move(key), std::make_pair(stmt, lru_.begin()));
-    return stmt;
+    st.lru = lru_.begin();
+    return cache_.emplace(std::move(key), std::move(st)).first->second;
   }
 
-  void bind(sqlite3_stmt* stmt, const Params& params) {
-    int declared = sqlite3_bind_parameter_count(stmt);
-    int used = 0;
+  // SQLite numbers parameters by first appearance and treats `$1` as a name: map each `$n`
+  // to its index once, at prepare time, so binding is by position afterwards.
+  static std::vector<int> parameter_slots(sqlite3_stmt* stmt) {
+    const int declared = sqlite3_bind_parameter_count(stmt);
+    std::vector<int> slots(static_cast<std::size_t>(declared), 0);
+    for (int idx = 1; idx <= declared; ++idx) {
+      const char* name = sqlite3_bind_parameter_name(stmt, idx);
+      std::string_view n = name ? name : "";
+      int number = 0;
+      auto [p, ec] = n.size() > 1 && n[0] == '$'
+                         ? std::from_chars(n.data() + 1, n.data() + n.size(), number)
+                         : std::from_chars_result{n.data(), std::errc::invalid_argument};
+      if (ec != std::errc() || p != n.data() + n.size() || number < 1 || number > declared)
+        throw DbError(ErrorKind::query,
+                      "SQLite: parameters must be $1..$" + std::to_string(declared) + ", got '" +
+                          std::string(n.empty() ? "?" : n) + "'");
+      slots[static_cast<std::size_t>(number - 1)] = idx;
+    }
+    return slots;
+  }
+
+  void bind(const Statement& st, const Params& params) {
+    if (params.size() != st.slots.size())
+      throw DbError(ErrorKind::query, "SQLite: the statement has " +
+                                          std::to_string(st.slots.size()) + " parameter(s), " +
+                                          std::to_string(params.size()) + " given");
+    sqlite3_stmt* stmt = st.stmt;
     for (std::size_t i = 0; i < params.size(); ++i) {
-      std::string name = "$" + std::to_string(i + 1);
-      int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
-      if (idx == 0)
-        throw DbError(ErrorKind::query, "SQLite: parameter " + name + " is not used by the statement");
-      ++used;
+      const int idx = st.slots[i];
       const Value& v = params[i];
       int rc = SQLITE_OK;
-      if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
-      else if (auto* n = std::get_if<std::int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *n);
+      // Text and bytes are bound without a copy: params outlive the run, and Reset clears
+      // the bindings before the statement can be stepped again.
+      if (auto* n = std::get_if<std::int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *n);
+      else if (auto* s = std::get_if<std::string>(&v))
+        rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+      else if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
       else if (auto* d = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *d);
       else if (auto* b = std::get_if<bool>(&v)) rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
-      else if (auto* s = std::get_if<std::string>(&v))
-        rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
       else if (auto* bl = std::get_if<Blob>(&v))
-        rc = sqlite3_bind_blob64(stmt, idx, bl->bytes.data(), bl->bytes.size(), SQLITE_TRANSIENT);
+        rc = sqlite3_bind_blob64(stmt, idx, bl->bytes.data(), bl->bytes.size(), SQLITE_STATIC);
       if (rc != SQLITE_OK) fail(rc, sqlite3_sql(stmt));
     }
-    if (used != declared)
-      throw DbError(ErrorKind::query, "SQLite: the statement has " + std::to_string(declared) +
-                                          " parameter(s), " + std::to_string(params.size()) +
-                                          " given");
   }
 
   static Value column(sqlite3_stmt* stmt, int i) {
@@ -199,15 +398,21 @@ class SqliteConnection final : public Connection {
   }
 
   std::string path_;
+  int busy_timeout_ms_;
+  std::chrono::microseconds inline_budget_;
   sqlite3* db_ = nullptr;
+  // Inline run state, read by the SQLite callbacks on the same thread.
+  bool inline_ = false;
+  bool interruptible_ = false;
+  bool checkpoint_due_ = false;
+  Clock::time_point inline_deadline_{};
+  Clock::duration last_run_{};
   std::list<std::string> lru_;
   struct TextHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::pair<sqlite3_stmt*, std::list<std::string>::iterator>,
-                     TextHash, std::equal_to<>>
-      cache_;
+  std::unordered_map<std::string, Statement, TextHash, std::equal_to<>> cache_;
 };
 
 class SqliteDriver final : public Driver {

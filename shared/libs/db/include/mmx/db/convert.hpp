@@ -19,6 +19,7 @@
 
 #include "mmx/db/errors.hpp"
 #include "mmx/db/result.hpp"
+#include "mmx/db/rows.hpp"
 #include "mmx/db/value.hpp"
 #include "mmx/dto/dto.hpp"
 #include "mmx/dto/detail/check.hpp"
@@ -139,36 +140,99 @@ T from_db_value(const Value& v, std::string_view what) {
   }
 }
 
-// Maps every row to T: each described member reads the column of the same name. A missing
-// column is an error unless the member is optional (it stays empty); extra columns are ignored.
+// One cell as M, through the driver's fast paths where the type allows.
+template <class M>
+M read_cell(const RowView& row, std::size_t i, std::string_view what) {
+  using namespace detail;
+  if constexpr (is_optional_v<M>) {
+    if (row.is_null(i)) return std::nullopt;
+    return read_cell<unwrap_optional_t<M>>(row, i, what);
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    std::string_view text;
+    if (row.get_text(i, text)) return std::string(text);
+  } else if constexpr (Integer<M> && !std::is_same_v<M, bool>) {
+    std::int64_t n = 0;
+    if (row.get_int(i, n)) {
+      if constexpr (std::is_same_v<M, std::int64_t>) return n;
+      return from_db_value<M>(Value{n}, what);  // range-checked
+    }
+  }
+  return from_db_value<M>(row.value(i), what);
+}
+
+// Maps rows to T: each described member reads the column of the same name. A missing
+// column is an error unless the member is optional (it stays empty); extra columns are
+// ignored. Columns are looked up once per result, not once per row.
 template <class T>
-std::vector<T> map_rows(const Result& r) {
+class RowMapper {
   static_assert(detail::Described<T>, "map_rows<T> needs a BOOST_DESCRIBE_STRUCT type");
   using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
-  constexpr std::size_t n = boost::mp11::mp_size<Members>::value;
-  std::array<std::optional<std::size_t>, n> index{};
-  std::size_t k = 0;
-  boost::mp11::mp_for_each<Members>([&](auto d) {
-    index[k] = r.column(d.name);
-    using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
-    if (!index[k] && !detail::is_optional_v<M>)
-      throw DbError(ErrorKind::mapping, std::string("result has no column '") + d.name +
-                                            "' for a required field");
-    ++k;
-  });
-  std::vector<T> out;
-  out.reserve(r.rows.size());
-  for (const auto& row : r.rows) {
+  static constexpr std::size_t kMembers = boost::mp11::mp_size<Members>::value;
+
+ public:
+  explicit RowMapper(const RowView& columns) {
+    std::size_t k = 0;
+    boost::mp11::mp_for_each<Members>([&](auto d) {
+      const std::string_view want = d.name;
+      for (std::size_t c = 0; c < columns.size() && !index_[k]; ++c)
+        if (columns.name(c) == want) index_[k] = c;
+      using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+      if (!index_[k] && !detail::is_optional_v<M>)
+        throw DbError(ErrorKind::mapping, std::string("result has no column '") + d.name +
+                                              "' for a required field");
+      ++k;
+    });
+  }
+  T operator()(const RowView& row) const {
     T item{};
     std::size_t i = 0;
     boost::mp11::mp_for_each<Members>([&](auto d) {
       using M = std::remove_cvref_t<decltype(item.*d.pointer)>;
-      if (index[i]) item.*d.pointer = from_db_value<M>(row[*index[i]], d.name);
+      if (index_[i]) item.*d.pointer = read_cell<M>(row, *index_[i], d.name);
       ++i;
     });
-    out.push_back(std::move(item));
+    return item;
   }
-  return out;
+
+ private:
+  std::array<std::optional<std::size_t>, kMembers> index_{};
+};
+
+// Collects rows as T (fetch_all), or only the first one (fetch_one: `first_only`).
+template <class T>
+class StructCollector final : public RowConsumer {
+ public:
+  explicit StructCollector(bool first_only = false) : first_only_(first_only) {}
+  void start(const RowView& columns) override {
+    rows.clear();
+    // Matching member names to columns costs more than reading a short row: the last
+    // mapping per thread is kept for the next result of the same statement.
+    thread_local std::uint64_t cached_shape = 0;
+    thread_local std::optional<RowMapper<T>> cached;
+    const std::uint64_t shape = columns.shape_id();
+    if (shape == 0 || shape != cached_shape) {
+      cached_shape = 0;
+      cached.emplace(columns);  // throws on a missing column: nothing cached then
+      cached_shape = shape;
+    }
+    mapper_ = &*cached;
+  }
+  void row(const RowView& row) override {
+    if (first_only_ && !rows.empty()) return;
+    rows.push_back((*mapper_)(row));
+  }
+  std::vector<T> rows;
+
+ private:
+  bool first_only_;
+  const RowMapper<T>* mapper_ = nullptr;
+};
+
+template <class T>
+std::vector<T> map_rows(const Result& r) {
+  StructCollector<T> rows;
+  replay(r, rows);
+  return std::move(rows.rows);
 }
 
 template <class... A>
