@@ -177,9 +177,9 @@ def hs256(header, claims, secret):
     return f"{signing_input.decode()}.{b64url(sig)}"
 
 
-def valid_claims(server, sub, **over):
+def valid_claims(server, subject, **over):
     now = int(time.time())
-    claims = {"iss": server.issuer, "sub": sub, "aud": AUDIENCE, "iat": now, "nbf": now,
+    claims = {"iss": server.issuer, "sub": subject, "aud": AUDIENCE, "iat": now, "nbf": now,
               "exp": now + 300, "jti": secrets.token_hex(8), "scope": "openid", "roles": ["admin"]}
     claims.update(over)
     return {k: v for k, v in claims.items() if v is not None}

@@ -2,6 +2,7 @@
 // trail and key rotation. Every change is audited with the admin as actor.
 #include "audit.hpp"
 #include "clients.hpp"
+#include "form.hpp"
 #include "mmx/auth/secrets.hpp"
 #include "mmx/errors/http_error.hpp"
 #include "mmx/log/log.hpp"
@@ -37,6 +38,16 @@ std::int64_t query_int(const http::Request& req, const std::string& name, std::i
     bad_query(name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return *v;
+}
+
+// A text filter: printable UTF-8 of at most 320 bytes (a NUL would end a LIKE pattern
+// early in SQLite, and no stored value holds a control character).
+std::optional<std::string> query_text(const http::Request& req, const std::string& name) {
+  auto v = req.query(name);
+  if (v && (v->size() > 320 || !is_clean_text(*v))) {
+    bad_query(name, "must be printable UTF-8, at most 320 bytes");
+  }
+  return v;
 }
 
 std::optional<std::int64_t> query_time(const http::Request& req, const std::string& name) {
@@ -98,10 +109,9 @@ void mount_user_admin(http::Router& r, std::shared_ptr<Service> svc) {
   r.get("/auth/admin/users",
         [svc](http::Request& req) -> awaitable<http::Response> {
           UserQuery q;
-          q.search = req.query("q").value_or("");
-          if (q.search.size() > 254) bad_query("q", "must be at most 254 characters");
+          q.search = query_text(req, "q").value_or("");
           q.active = req.query_as<bool>("active");
-          q.role = req.query("role");
+          q.role = query_text(req, "role");
           q.limit = query_int(req, "limit", 50, 1, kMaxPage);
           q.offset = query_int(req, "offset", 0, 0, INT64_MAX / 2);
           auto page = co_await list_users(*svc->db, std::move(q));
@@ -371,10 +381,10 @@ void mount_audit_and_keys(http::Router& r, std::shared_ptr<Service> svc) {
   r.get("/auth/admin/audit",
         [svc](http::Request& req) -> awaitable<http::Response> {
           AuditQuery q;
-          q.actor = req.query("actor");
-          q.action = req.query("action");
-          q.subject = req.query("subject");
-          q.outcome = req.query("outcome");
+          q.actor = query_text(req, "actor");
+          q.action = query_text(req, "action");
+          q.subject = query_text(req, "subject");
+          q.outcome = query_text(req, "outcome");
           if (q.outcome && *q.outcome != "success" && *q.outcome != "failure") {
             bad_query("outcome", "must be success or failure");
           }

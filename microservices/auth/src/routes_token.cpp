@@ -156,6 +156,17 @@ awaitable<http::Response> password_grant(Service& svc, Grant g) {
   co_return token_response(svc, at, refresh, scopes, g.cookie);
 }
 
+// A rotated token came back: it was stolen, or the client replays. Either way the whole
+// sign-in is revoked (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14). Always throws.
+awaitable<void> reuse_detected(Service& svc, const RefreshRow& row, std::string ip) {
+  const std::int64_t n = co_await revoke_family(*svc.db, row.family_id);
+  co_await audit(*svc.db, row.user_id.value_or(row.client_id.value_or("anonymous")),
+                 "token.reuse_detected", row.user_id.value_or(""), ip,
+                 std::to_string(n) + " refresh tokens revoked", false);
+  throw invalid_grant(
+      "The refresh token was already used; every token of this sign-in is now revoked.");
+}
+
 awaitable<http::Response> refresh_grant(Service& svc, Grant g, std::optional<std::string> cookie) {
   auto token = g.form.get("refresh_token");
   bool from_cookie = false;
@@ -176,36 +187,32 @@ awaitable<http::Response> refresh_grant(Service& svc, Grant g, std::optional<std
   if (g.client && !allows(*g.client, "refresh_token")) {
     throw unauthorized_client("This client may not use the refresh_token grant.");
   }
-  const std::int64_t now = unix_now();
-  const RefreshUse use = co_await use_refresh(*svc.db, *row, now);
-  if (use == RefreshUse::reused) {
-    // A rotated token came back: it was stolen, or the client replays. Either way the
-    // whole sign-in is revoked (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14).
-    const std::int64_t n = co_await revoke_family(*svc.db, row->family_id);
-    co_await audit(*svc.db, row->user_id.value_or(row->client_id.value_or("anonymous")),
-                   "token.reuse_detected", row->user_id.value_or(""), g.ip,
-                   std::to_string(n) + " refresh tokens revoked", false);
-    throw invalid_grant(
-        "The refresh token was already used; every token of this sign-in is now revoked.");
-  }
-  if (use != RefreshUse::ok) throw invalid_grant("The refresh token is invalid or expired.");
+  if (row->rotated && !row->revoked) co_await reuse_detected(svc, *row, g.ip);
+  // Everything else that can refuse the request is checked before the token is spent, so
+  // a request with a bad scope costs the client nothing.
   std::optional<UserRow> user;
   if (row->user_id) user = co_await find_user(*svc.db, *row->user_id);
+  std::vector<std::string> roles, scopes;
+  if (user && user->active) {
+    // The roles may have changed since sign-in: the new token gets what the account may
+    // have now, narrowed to what was granted then (and to what this request asks for).
+    roles = co_await roles_of(*svc.db, user->id);
+    auto allowed_now = co_await scopes_of(*svc.db, roles);
+    std::vector<std::string> granted;
+    for (const auto& s : split_spaces(row->scope)) {
+      if (std::find(allowed_now.begin(), allowed_now.end(), s) != allowed_now.end()) {
+        granted.push_back(s);
+      }
+    }
+    scopes = grant_scopes(requested, granted);
+  }
+  const RefreshUse use = co_await use_refresh(*svc.db, *row, unix_now());
+  if (use == RefreshUse::reused) co_await reuse_detected(svc, *row, g.ip);
+  if (use != RefreshUse::ok) throw invalid_grant("The refresh token is invalid or expired.");
   if (!user || !user->active) {
     co_await revoke_family(*svc.db, row->family_id);
     throw invalid_grant("The account is disabled or gone.");
   }
-  // The roles may have changed since sign-in: the new token gets what the account may
-  // have now, narrowed to what was granted then (and to what this request asks for).
-  auto roles = co_await roles_of(*svc.db, user->id);
-  auto allowed_now = co_await scopes_of(*svc.db, roles);
-  std::vector<std::string> granted;
-  for (const auto& s : split_spaces(row->scope)) {
-    if (std::find(allowed_now.begin(), allowed_now.end(), s) != allowed_now.end()) {
-      granted.push_back(s);
-    }
-  }
-  auto scopes = grant_scopes(requested, granted);
   auto refresh = co_await create_refresh(*svc.db, row->family_id, user->id, row->client_id,
                                          join_spaces(scopes), svc.settings.refresh_ttl);
   AccessClaims claims{
