@@ -23,7 +23,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from conftest import BIN_DIR, Server, wait_for
+from conftest import BIN_DIR, ROOT as ROOT_DIR, Server, wait_for  # noqa: F401
 
 from servers import free_port
 
