@@ -245,8 +245,11 @@ bool Database::try_run_inline(const std::string& sql, const Params& params,
                               RowConsumer& consumer, std::int64_t& affected) {
   if (!impl_->driver->separate_readers()) return false;  // only SQLite runs inline
   bool read = is_read(sql);
-  auto lease = impl_->try_lease(read ? impl_->reader : impl_->writer, read);
-  if (!lease || !impl_->try_inline(*lease, sql, params, consumer, affected)) return false;
+  auto& pool = read ? impl_->reader : impl_->writer;
+  Pool::Slot slot;
+  if (!pool->try_acquire(slot)) return false;
+  Lease lease(pool, std::move(slot), *impl_->driver, impl_->workers, read);  // no allocation
+  if (!impl_->try_inline(lease, sql, params, consumer, affected)) return false;
   if (impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
   return true;
 }

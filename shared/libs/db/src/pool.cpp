@@ -114,7 +114,9 @@ void Pool::expire(const std::shared_ptr<Waiter>& w) {
 }
 
 void Pool::give_back(std::unique_ptr<Connection> conn) {
-  std::deque<std::unique_ptr<Connection>> stale;  // closed outside the lock
+  // Closed outside the lock. Made only when needed: an empty std::deque allocates, and this
+  // runs after every statement.
+  std::optional<std::deque<std::unique_ptr<Connection>>> stale;
   std::vector<std::shared_ptr<Waiter>> wake;
   {
     std::lock_guard lock(mu_);
@@ -124,14 +126,14 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
         // One dead connection usually means the server went away: the idle ones are dead
         // too, and finding out one request at a time would fail that many requests.
         open_ -= idle_.size();
-        stale.swap(idle_);
+        stale.emplace().swap(idle_);
       }
       conn.reset();
     }
     // The connection (or the freed slots) go back, and as many waiters as slots came free
     // are woken to take them (see acquire()).
     if (conn) idle_.push_back(std::move(conn));
-    for (std::size_t n = 1 + stale.size(); n > 0 && !waiters_.empty(); --n) {
+    for (std::size_t n = 1 + (stale ? stale->size() : 0); n > 0 && !waiters_.empty(); --n) {
       auto next = waiters_.front();
       waiters_.pop_front();
       next->done = true;
