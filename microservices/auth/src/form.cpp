@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mmx/auth/encoding.hpp"
 #include "mmx/dto/detail/check.hpp"
 #include "mmx/http/router.hpp"
 
@@ -19,15 +20,6 @@ bool iequals(std::string_view a, std::string_view b) {
            auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
            return lower(x) == lower(y);
          });
-}
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
 }
 
 std::string decode_component(std::string_view raw, const std::string& field) {
@@ -86,24 +78,17 @@ std::optional<std::string> Form::get(std::string_view name) const {
   return std::nullopt;
 }
 
+// Standard base64 is base64url with two other characters (and padding): translated, it
+// goes through shared/auth's strict decoder.
 std::optional<std::string> base64_decode(std::string_view text) {
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
+  std::string url(text);
+  for (char& c : url) {
+    if (c == '-' || c == '_') return std::nullopt;
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
   }
-  return out;
+  return auth::base64url_decode(url);
 }
 
 std::optional<BasicCredentials> parse_basic_auth(std::string_view authorization) {

@@ -56,8 +56,8 @@ std::optional<BasicCredentials> parse_basic_auth(std::string_view authorization)
 // The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when absent.
 std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name);
 
-// Standard base64 (RFC 4648 §4, padding required when the length is not a multiple of 4
-// is relaxed: both padded and unpadded input decode). nullopt on any other character.
+// Standard base64 (RFC 4648 §4), padded or not; nullopt on any other character or on
+// stray bits in the last character.
 std::optional<std::string> base64_decode(std::string_view text);
 
 // Valid UTF-8 without C0 controls or DEL (what a form value may hold).
