@@ -9,6 +9,7 @@ format of microservices/auth/src/key_crypto.hpp), so a test can make any claim v
 """
 import base64
 import email
+import functools
 import hashlib
 import hmac
 import json
@@ -68,17 +69,13 @@ class AuthServer(Server):
     def issuer(self):
         return self.env.get("MMX_AUTH_ISSUER", f"http://127.0.0.1:{self.fixed_port}")
 
-    def patch(self, path, **kw):
+    def request(self, method, path, **kw):
         kw.setdefault("timeout", 10)
-        return requests.patch(self.url + path, **kw)
+        return requests.request(method, self.url + path, **kw)
 
-    def put(self, path, **kw):
-        kw.setdefault("timeout", 10)
-        return requests.put(self.url + path, **kw)
-
-    def delete(self, path, **kw):
-        kw.setdefault("timeout", 10)
-        return requests.delete(self.url + path, **kw)
+    patch = functools.partialmethod(request, "PATCH")
+    put = functools.partialmethod(request, "PUT")
+    delete = functools.partialmethod(request, "DELETE")
 
     # --- tokens -----------------------------------------------------------------------
 
@@ -198,40 +195,34 @@ def backend_env(request, backend):
     return {}
 
 
+def serve(server):
+    """Starts the server, yields it, stops it and checks it exited cleanly."""
+    server.start()
+    yield server
+    server.stop()
+    server.assert_clean_exit()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def auth(request):
     """One auth server per backend, shared by a module's tests (they make their own users)."""
-    s = AuthServer(env=backend_env(request, request.param)).start()
+    s = AuthServer(env=backend_env(request, request.param))
     s.backend = request.param
-    yield s
-    s.stop()
-    s.assert_clean_exit()
+    yield from serve(s)
 
 
 @pytest.fixture(scope="module")
 def auth_sqlite():
-    s = AuthServer().start()
+    s = AuthServer()
     s.backend = "sqlite"
-    yield s
-    s.stop()
-    s.assert_clean_exit()
+    yield from serve(s)
 
 
 @pytest.fixture
-def make_auth():
+def make_auth(make_server):
     """Factory: make_auth(env={...}, data_dir=..., port=...) -> a started AuthServer."""
-    servers = []
-
-    def factory(env=None, data_dir=None, port=None):
-        s = AuthServer(env=env, data_dir=data_dir, port=port).start()
-        servers.append(s)
-        return s
-
-    yield factory
-    for s in servers:
-        s.stop()
-    for s in servers:
-        s.assert_clean_exit()
+    return lambda env=None, data_dir=None, port=None: make_server(
+        server=AuthServer(env=env, data_dir=data_dir, port=port))
 
 
 class SmtpSink:

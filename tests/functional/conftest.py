@@ -131,11 +131,12 @@ class Server:
 
 @pytest.fixture
 def make_server():
-    """Factory: make_server(env={...}) starts a testbed server; all are stopped after the test."""
+    """Factory: make_server(env={...}) starts a testbed server (or `server`, a Server not yet
+    started); all are stopped after the test."""
     servers = []
 
-    def factory(binary="micromax-testbed", env=None, args=None):
-        s = Server(binary, env, args).start()
+    def factory(binary="micromax-testbed", env=None, args=None, server=None):
+        s = (server or Server(binary, env, args)).start()
         servers.append(s)
         return s
 

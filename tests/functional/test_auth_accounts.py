@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from auth_fixtures import AuthServer, backend_env, bearer, wait_for
+from auth_fixtures import AuthServer, backend_env, bearer, serve, wait_for
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -16,11 +16,9 @@ def mailing(request, smtp_sink):
     env = backend_env(request, request.param)
     env.update({"MMX_SMTP_URL": smtp_sink.url, "MMX_SMTP_FROM": "MicroMax <auth@micromax.test>",
                 "MMX_AUTH_RECOVERY_URL": "https://shop.example/reset"})
-    s = AuthServer(env=env).start()
+    s = AuthServer(env=env)
     s.backend = request.param
-    yield s
-    s.stop()
-    s.assert_clean_exit()
+    yield from serve(s)
 
 
 def new_email():
