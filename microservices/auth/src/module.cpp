@@ -76,9 +76,13 @@ asio::awaitable<int> rotate_keys(module::Context& ctx, std::vector<std::string> 
       {settings.key_cache, settings.key_activation_delay, settings.access_ttl + settings.leeway});
   Rotation r = co_await keys.rotate();
   co_await audit(*db, "system", "keys.rotate", r.kid, "", "micromax auth rotate-keys", true);
-  std::cout << "new signing key " << r.kid << " signs from " << r.activates_at
-            << " (Unix time); previous key " << r.previous_kid.value_or("(none)")
-            << " stays published until its tokens expire\n";
+  const auto from = std::chrono::system_clock::time_point(std::chrono::seconds(r.activates_at));
+  std::cout << "new signing key " << r.kid << ", signing from " << dto::format_date_time(from)
+            << "\n";
+  if (r.previous_kid) {
+    std::cout << "previous key " << *r.previous_kid
+              << " signs until then and stays in the JWKS until its tokens have expired\n";
+  }
   co_return 0;
 }
 

@@ -1,4 +1,7 @@
 // Self-service: sign-up, the signed-in user's profile and password, password recovery.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json/array.hpp>
 
 #include "audit.hpp"
@@ -96,6 +99,21 @@ void send_recovery_mail(std::shared_ptr<Service> svc, std::string to, std::strin
         }
       })) {
     log::error("auth", "recovery email dropped: the worker pool is full");
+  }
+}
+
+// The recovery request's work, after its 202: a single-use token for an active account,
+// the audit line, the email. Errors are logged (the client has its answer already).
+awaitable<void> start_recovery(std::shared_ptr<Service> svc, std::string email_key,
+                               std::string ip) {
+  try {
+    auto user = co_await find_user_by_email(*svc->db, email_key);
+    if (!user || !user->active) co_return;
+    std::string token = co_await create_recovery(*svc->db, user->id, svc->settings.recovery_ttl);
+    co_await audit(*svc->db, "anonymous", "password.recovery_requested", user->id, ip, "", true);
+    send_recovery_mail(svc, user->email, std::move(token));
+  } catch (const std::exception& e) {
+    log::error("auth", "password recovery failed", {{"error", e.what()}});
   }
 }
 
@@ -206,14 +224,9 @@ void mount_account_routes(http::Router& r, std::shared_ptr<Service> svc) {
            const std::string ip = client_ip(req, svc->settings.trust_forwarded_for);
            check_rate(svc->recovery_limiter, ip);
            auto in = req.json<RecoveryRequest>();
-           auto user = co_await find_user_by_email(*svc->db, lower_ascii(in.email));
-           if (user && user->active) {
-             std::string token =
-                 co_await create_recovery(*svc->db, user->id, svc->settings.recovery_ttl);
-             co_await audit(*svc->db, "anonymous", "password.recovery_requested", user->id, ip, "",
-                            true);
-             send_recovery_mail(svc, user->email, std::move(token));
-           }
+           // Looked up after the answer: known and unknown emails take the same time.
+           asio::co_spawn(co_await asio::this_coro::executor,
+                          start_recovery(svc, lower_ascii(in.email), ip), asio::detached);
            co_return http::Response::of(
                Accepted{"If an account has this email, a recovery link is on its way."}, 202);
          })
