@@ -59,6 +59,11 @@ def test_password_grant_with_a_narrower_scope_and_swagger_ui_fields(auth):
                    scope="orders:read openid", client_id="", client_secret="")
     assert r.status_code == 200, r.text
     assert auth.verify(r.json()["access_token"])["scope"] == "orders:read openid"
+    # Its default "client credentials location" is the Authorization header, even when empty.
+    r = auth.post("/auth/token", data={"grant_type": "password", "username": user["email"],
+                                       "password": user["password"], "scope": ""},
+                  headers={"Authorization": "Basic Og=="})
+    assert r.status_code == 200, r.text
     r = auth.token(grant_type="password", username=user["email"], password=user["password"],
                    scope="orders:read admin")
     assert r.status_code == 400 and r.json()["error"] == "invalid_scope"

@@ -26,6 +26,9 @@ std::optional<ClientCredentials> client_credentials(const http::Request& req, co
   }
   auto id = form.get("client_id");
   auto secret = form.get("client_secret");
+  // A client id with no secret (in Basic or in the form) identifies a public client, which
+  // authenticates nothing: it is no credential.
+  if (basic && basic->password.empty()) basic.reset();
   if (basic) {
     if (secret) {
       throw invalid_request("Use one client authentication method: HTTP Basic or form fields.");

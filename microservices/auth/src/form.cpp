@@ -106,6 +106,8 @@ std::optional<BasicCredentials> parse_basic_auth(std::string_view authorization)
   BasicCredentials c;
   c.user = decode_component(std::string_view(*decoded).substr(0, colon), "authorization");
   c.password = decode_component(std::string_view(*decoded).substr(colon + 1), "authorization");
+  // Swagger UI's Authorize sends "Basic base64(':')" when its client fields are empty.
+  if (c.user.empty() && c.password.empty()) return std::nullopt;
   if (c.user.empty() || !is_clean_text(c.user) || !is_clean_text(c.password)) {
     throw FormError("authorization", "Basic credentials must be printable UTF-8 with a client id");
   }

@@ -50,7 +50,9 @@ struct BasicCredentials {
 };
 
 // `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`. nullopt when the header
-// uses another scheme; throws FormError("authorization") when it is Basic but does not decode.
+// uses another scheme or is Basic with an empty id and secret (what Swagger UI sends when
+// its client fields are left empty); throws FormError("authorization") when it is Basic
+// but does not decode.
 std::optional<BasicCredentials> parse_basic_auth(std::string_view authorization);
 
 // The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when absent.

@@ -53,6 +53,7 @@ TEST(Form, BasicCredentialsAreUrlDecodedAfterBase64) {
   EXPECT_EQ(lower->user, "a");
   EXPECT_EQ(lower->password, "b");
   EXPECT_EQ(parse_basic_auth("Bearer abc"), std::nullopt);
+  EXPECT_EQ(parse_basic_auth("Basic Og=="), std::nullopt) << "Swagger UI, client fields empty";
   EXPECT_THROW(parse_basic_auth("Basic !!!"), FormError);
   EXPECT_THROW(parse_basic_auth("Basic YWJj"), FormError);  // "abc": no colon
   EXPECT_THROW(parse_basic_auth("Basic OmI="), FormError);  // ":b": no client id
