@@ -299,3 +299,18 @@ def test_expired_access_token_is_refused(make_auth):
     assert r.status_code == 401 and 'error="invalid_token"' in r.headers["WWW-Authenticate"]
     with pytest.raises(jwt.ExpiredSignatureError):
         s.verify(t["access_token"])
+
+
+def test_openapi_of_the_auth_service_passes_redocly_lint(auth_sqlite, tmp_path):
+    from conftest import ROOT
+    redocly = ROOT / "tests" / "tools" / "node_modules" / ".bin" / "redocly"
+    assert redocly.exists(), "run scripts/bootstrap.sh (npm ci in tests/tools)"
+    spec = tmp_path / "openapi.json"
+    spec.write_text(auth_sqlite.get("/openapi.json").text)
+    cfg = tmp_path / "redocly.yaml"
+    cfg.write_text("extends:\n  - recommended\nrules:\n  no-server-example.com: off\n"
+                   "  no-empty-servers: off\n  operation-4xx-response: off\n  info-license: off\n")
+    import subprocess
+    p = subprocess.run([str(redocly), "lint", str(spec), "--config", str(cfg)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
