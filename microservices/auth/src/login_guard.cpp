@@ -2,10 +2,13 @@
 
 namespace mmx::auth_service {
 
-awaitable<std::int64_t> locked_for(db::Session& db, std::string email_key, std::int64_t now) {
+awaitable<LoginState> login_state(db::Session& db, std::string email_key, std::int64_t now) {
   auto until = co_await db.fetch_value<std::int64_t>(
       "SELECT locked_until FROM login_failures WHERE email_key = $1", email_key);
-  co_return until&&* until > now ? *until - now : 0;
+  LoginState state;
+  state.failures = until.has_value();
+  if (until && *until > now) state.locked_for = *until - now;
+  co_return state;
 }
 
 awaitable<std::int64_t> record_failure(db::Session& db, std::string email_key, LockoutPolicy policy,

@@ -12,8 +12,11 @@ namespace mmx::auth_service {
 template <class T>
 using awaitable = boost::asio::awaitable<T>;
 
-// Seconds the account stays locked (0: not locked).
-awaitable<std::int64_t> locked_for(db::Session& db, std::string email_key, std::int64_t now);
+struct LoginState {
+  std::int64_t locked_for = 0;  // seconds the account stays locked (0: not locked)
+  bool failures = false;        // failures are on record (a success clears them)
+};
+awaitable<LoginState> login_state(db::Session& db, std::string email_key, std::int64_t now);
 // Counts a failure; returns the lockout it starts (0: none yet).
 awaitable<std::int64_t> record_failure(db::Session& db, std::string email_key, LockoutPolicy policy,
                                        std::int64_t now);

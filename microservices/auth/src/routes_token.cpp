@@ -109,7 +109,8 @@ awaitable<http::Response> password_grant(Service& svc, Grant g) {
   const auto requested = requested_scopes(g.form);
   const std::string key = lower_ascii(*username);
   const std::int64_t now = unix_now();
-  const std::int64_t locked = co_await locked_for(*svc.db, key, now);
+  const LoginState state = co_await login_state(*svc.db, key, now);
+  const std::int64_t locked = state.locked_for;
   if (locked > 0) {
     co_await audit(*svc.db, "anonymous", "login.locked", key, g.ip, "", false);
     throw invalid_grant("Too many failed sign-ins for this account; try again in " +
@@ -131,7 +132,7 @@ awaitable<http::Response> password_grant(Service& svc, Grant g) {
     co_await audit(*svc.db, user->id, "login.failure", key, g.ip, "account disabled", false);
     throw invalid_grant("This account is disabled.");
   }
-  co_await clear_failures(*svc.db, key);
+  if (state.failures) co_await clear_failures(*svc.db, key);
   if (auth::needs_rehash(user->password_hash, svc.settings.hash)) {
     user->password_hash = co_await exec::offload(
         svc.workers, [&] { return auth::hash_password(*password, svc.settings.hash); });
