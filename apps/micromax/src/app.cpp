@@ -26,11 +26,14 @@ namespace {
 
 namespace asio = boost::asio;
 
-void configure_logging(const config::Config& cfg) {
+// Logs go to stdout (12-factor), except for `openapi`, whose stdout is the document a user
+// (or CI) pipes into a file: module start-up lines interleaved with it would corrupt it.
+void configure_logging(const config::Config& cfg, const std::string& command) {
   log::Options o;
   log::parse_level(cfg.string("MMX_LOG_LEVEL"), o.level);
   o.format = cfg.string("MMX_LOG_FORMAT") == "text" ? log::Format::text : log::Format::json;
-  o.color = o.format == log::Format::text && isatty(1);
+  o.fd = command == "openapi" ? 2 : 1;
+  o.color = o.format == log::Format::text && isatty(o.fd);
   log::configure(o);
 }
 
@@ -242,7 +245,7 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
     std::cerr << "micromax: " << e.what() << "\n";
     return 2;
   }
-  configure_logging(*cfg);
+  configure_logging(*cfg, cl.command);
 
   const std::string data_dir = cfg->string("MMX_DATA_DIR");
   std::error_code fs_ec;
