@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from conftest import wait_for
 from auth_fixtures import (ADMIN_EMAIL, ADMIN_PASSWORD, b64url, bearer, forge, hs256, unsigned,
                            valid_claims)
 
@@ -255,3 +256,36 @@ def test_like_wildcards_in_a_search_are_literal(keyed):
         expected = sum(1 for (e,) in everyone if term in e)
         found = s.get("/auth/admin/users", params={"q": term, "limit": 200}, headers=admin).json()
         assert found["total"] == expected, (term, found)
+
+
+def test_one_connection_presenting_tokens_in_turn_gets_each_checked(make_auth):
+    """The middleware remembers the last token a keep-alive connection proved (to skip
+    hashing it again): a different, tampered or expired token on that same connection must
+    still be refused, and a valid one after a refused one accepted."""
+    import http.client
+    s = make_auth(env={"MMX_AUTH_ACCESS_TOKEN_TTL": "2s", "MMX_AUTH_LEEWAY": "0s"})
+    admin = s.login()["access_token"]
+    conn = http.client.HTTPConnection("127.0.0.1", s.fixed_port, timeout=10)
+
+    def status(token, path="/auth/admin/users"):
+        conn.request("GET", path, headers=bearer(token))
+        r = conn.getresponse()
+        r.read()
+        return r.status
+
+    assert status(admin) == 200
+    assert status(admin) == 200  # the remembered token
+    head, payload, sig = admin.split(".")
+    assert status(f"{head}.{payload}.{sig[:-4]}{'AAAA' if sig[-4:] != 'AAAA' else 'BBBB'}") == 401
+    claims = json.loads(base64_decode(payload))
+    claims["roles"] = ["customer"]
+    assert status(f"{head}.{b64url(json.dumps(claims).encode())}.{sig}") == 401
+    assert status(admin) == 200
+    # Once it expires (TTL 2 s, no leeway) the remembered token is refused too.
+    wait_for(lambda: status(admin) == 401, timeout=6, what="the remembered token to expire")
+    conn.close()
+
+
+def base64_decode(segment):
+    import base64
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))

@@ -41,9 +41,10 @@ VerifiedTokenCache::VerifiedTokenCache(std::size_t max_entries, std::size_t shar
 VerifiedTokenCache::~VerifiedTokenCache() = default;
 
 VerifiedTokenCache::Key VerifiedTokenCache::key(std::string_view token) {
+  unsigned char d[32];
+  sha256_into(token, d);
   Key k;
-  const std::string d = sha256(token);
-  std::memcpy(k.data(), d.data(), k.size());
+  std::memcpy(k.data(), d, k.size());
   return k;
 }
 

@@ -227,6 +227,10 @@ Principal TokenVerifier::verify(std::string_view token, const KeySet& keys) cons
   }
 }
 
+void TokenVerifier::count_cache_hit() const {
+  if (metrics_) metrics_->hit->inc();
+}
+
 std::shared_ptr<const Principal> TokenVerifier::verify_cached(std::string_view token,
                                                               const KeySet& keys) const {
   if (cache_->capacity() == 0 || token.size() > options_.max_token_bytes) {

@@ -56,6 +56,7 @@ struct Conn {
 
   tcp::socket sock;
   asio::steady_timer timer;
+  ConnectionState state;  // Request::connection_state()
   Clock::time_point deadline = kNever;
   Clock::time_point armed = kNever;
   Phase phase = Phase::idle;
@@ -412,6 +413,7 @@ awaitable<void> Server::Impl::serve(Conn& c) {
     Request req(parse_method(msg.method_string()), msg.method_string(), msg.target(),
                 std::move(headers), std::move(msg.body()), msg.version());
     req.set_remote_address(c.remote);
+    req.set_connection_state(&c.state);
     Match m = router.match(req.method(), req.path());
     if (m.kind == Match::Kind::found) req.set_route(m.route, std::move(m.params));
 

@@ -16,5 +16,7 @@ std::string sha256_hex(std::string_view data);
 std::string sha256_base64url(std::string_view data);
 // Raw 32-byte digest.
 std::string sha256(std::string_view data);
+// The same, into a caller's buffer (no allocation: the token cache keys every request).
+void sha256_into(std::string_view data, unsigned char (&out)[32]);
 
 }  // namespace mmx::auth

@@ -60,6 +60,10 @@ class TokenVerifier {
   std::shared_ptr<const Principal> verify_cached(std::string_view token,
                                                  const KeySet& keys) const;
 
+  // A hit the caller found without the cache (the middleware's per-connection memo of the
+  // last token): counted as a cache hit.
+  void count_cache_hit() const;
+
   // Full verifications attempted (cache misses included, cache hits not).
   std::uint64_t verifications() const { return verifications_.load(std::memory_order_relaxed); }
   const VerifierOptions& options() const { return options_; }

@@ -23,6 +23,30 @@ using HeaderView = std::pair<std::string_view, std::string_view>;
 // Inline room for a typical request's headers: no heap allocation per request for them.
 using HeaderList = boost::container::small_vector<HeaderView, 16>;
 
+// What middleware may remember across the requests of one keep-alive connection (the
+// last bearer token and who it proved, say). Requests of a connection are handled one at
+// a time, so no locking; it dies with the connection.
+class ConnectionState {
+ public:
+  template <class T>
+  T* get() const {
+    for (const auto& [k, p] : slots_)
+      if (k == typeid(T)) return static_cast<T*>(p.get());
+    return nullptr;
+  }
+  template <class T>
+  T& get_or_create() {
+    if (T* t = get<T>()) return *t;
+    auto p = std::make_shared<T>();
+    T& ref = *p;
+    slots_.emplace_back(typeid(T), std::move(p));
+    return ref;
+  }
+
+ private:
+  std::vector<std::pair<std::type_index, std::shared_ptr<void>>> slots_;
+};
+
 class Request {
  public:
   Request() = default;
@@ -77,6 +101,10 @@ class Request {
   std::string_view remote_address() const { return remote_; }
   void set_remote_address(std::string_view r) { remote_ = r; }
 
+  // The connection's state; null for requests that come from no connection (tests).
+  ConnectionState* connection_state() const { return connection_; }
+  void set_connection_state(ConnectionState* c) { connection_ = c; }
+
   const Route* route() const { return route_; }
   void set_route(const Route* r, std::vector<std::pair<std::string_view, std::string>> params) {
     route_ = r;
@@ -118,6 +146,7 @@ class Request {
   tracing::TraceContext trace_;
   std::string_view remote_;
   const Route* route_ = nullptr;
+  ConnectionState* connection_ = nullptr;
   std::vector<std::pair<std::string_view, std::string>> params_;
   mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_params_;
   std::vector<std::pair<std::type_index, std::shared_ptr<void>>> attributes_;
