@@ -90,20 +90,7 @@ bench_init
 while read -r v; do unset "$v"; done < <(compgen -e | grep '^MMX_' || true)
 
 # ---------------------------------------------------------------------------- build
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  bench_log "configuring $BUILD_DIR (Release)"
-  if [[ $BUILD_DIR == "$ROOT/build-release" ]]; then
-    (cd "$ROOT" && cmake --preset release >&2) || bench_die "cmake --preset release failed"
-  else
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 ||
-      bench_die "configuring $BUILD_DIR failed"
-  fi
-fi
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$BUILD_DIR/CMakeCache.txt" ||
-  bench_log "warning: $BUILD_DIR is not a Release build"
-bench_log "building auth_bench auth_bench_server micromax in $BUILD_DIR (-j$JOBS)"
-cmake --build "$BUILD_DIR" --target auth_bench auth_bench_server micromax -j "$JOBS" >&2 ||
-  bench_die "building the auth benchmark targets failed"
+bench_build_targets auth_bench auth_bench_server micromax
 AUTH_BENCH="$BUILD_DIR/bin/auth_bench"
 BENCH_SERVER="$BUILD_DIR/bin/auth_bench_server"
 MICROMAX="$BUILD_DIR/bin/micromax"

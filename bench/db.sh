@@ -45,23 +45,7 @@ bench_need cmake ninja "$BENCH_PY"
 bench_init
 
 # ---------------------------------------------------------------------------- build
-bench_build_target() {
-  local target=$1
-  if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-    bench_log "configuring $BUILD_DIR (Release)"
-    if [[ $BUILD_DIR == "$ROOT/build-release" ]]; then
-      (cd "$ROOT" && cmake --preset release >&2) || bench_die "cmake --preset release failed"
-    else
-      cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 ||
-        bench_die "configuring $BUILD_DIR failed"
-    fi
-  fi
-  grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$BUILD_DIR/CMakeCache.txt" ||
-    bench_log "warning: $BUILD_DIR is not a Release build"
-  bench_log "building $target in $BUILD_DIR (-j$JOBS)"
-  cmake --build "$BUILD_DIR" --target "$target" -j "$JOBS" >&2 || bench_die "building $target failed"
-}
-bench_build_target db_bench
+bench_build_targets db_bench
 DB_BENCH="$BUILD_DIR/bin/db_bench"
 # The tree the binary was built from (others may commit while it runs).
 commit=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

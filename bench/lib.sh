@@ -176,3 +176,21 @@ bench_ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 bench_verdict() {
   if [[ $1 != n/a ]] && bench_ge "$1" "$2"; then echo PASS; else echo MISS; fi
 }
+
+# Configures BUILD_DIR as a Release tree when it has none (the release preset for
+# build-release), then builds the given targets with -j JOBS. Uses ROOT, BUILD_DIR, JOBS.
+bench_build_targets() {
+  if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+    bench_log "configuring $BUILD_DIR (Release)"
+    if [[ $BUILD_DIR == "$ROOT/build-release" ]]; then
+      (cd "$ROOT" && cmake --preset release >&2) || bench_die "cmake --preset release failed"
+    else
+      cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 ||
+        bench_die "configuring $BUILD_DIR failed"
+    fi
+  fi
+  grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$BUILD_DIR/CMakeCache.txt" ||
+    bench_log "warning: $BUILD_DIR is not a Release build"
+  bench_log "building $* in $BUILD_DIR (-j$JOBS)"
+  cmake --build "$BUILD_DIR" --target "$@" -j "$JOBS" >&2 || bench_die "building $* failed"
+}
