@@ -93,10 +93,11 @@ struct Database::Impl {
   }
 
   // The lease without a coroutine frame when a connection is free (nearly always), else
-  // null and the caller awaits lease(). The caller records the (zero) wait once it uses it.
+  // null and the caller awaits lease().
   std::unique_ptr<Lease> try_lease(const std::shared_ptr<Pool>& pool, bool read_only) {
     Pool::Slot slot;
     if (!pool->try_acquire(slot)) return nullptr;
+    if (wait_seconds) wait_seconds->observe(0.0);
     return std::make_unique<Lease>(pool, std::move(slot), *driver, workers, read_only);
   }
 
@@ -248,7 +249,9 @@ bool Database::try_run_inline(const std::string& sql, const Params& params,
   auto& pool = read ? impl_->reader : impl_->writer;
   Pool::Slot slot;
   if (!pool->try_acquire(slot)) return false;
-  Lease lease(pool, std::move(slot), *impl_->driver, impl_->workers, read);  // no allocation
+  // On the stack, not try_lease(): no allocation, and the (zero) pool wait is recorded only
+  // when the statement did run here (else run_each() leases again and records it).
+  Lease lease(pool, std::move(slot), *impl_->driver, impl_->workers, read);
   if (!impl_->try_inline(lease, sql, params, consumer, affected)) return false;
   if (impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
   return true;
@@ -259,7 +262,6 @@ asio::awaitable<std::int64_t> Database::run_each(std::string sql, Params params,
   bool read = impl_->driver->separate_readers() && is_read(sql);
   auto& pool = read ? impl_->reader : impl_->writer;
   auto lease = impl_->try_lease(pool, read);
-  if (lease && impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
   if (!lease) lease = co_await impl_->lease(pool, read);
   bool reused = lease->reused();
   try {
@@ -280,7 +282,6 @@ asio::awaitable<std::int64_t> Database::run_each(std::string sql, Params params,
 asio::awaitable<Transaction> Database::begin() {
   for (int attempt = 0;; ++attempt) {
     auto lease = impl_->try_lease(impl_->writer, false);
-    if (lease && impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
     if (!lease) lease = co_await impl_->lease(impl_->writer, false);
     bool reused = lease->reused();
     try {
