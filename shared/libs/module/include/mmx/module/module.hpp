@@ -32,6 +32,10 @@ struct Context {
   // `micromax migrate`: init should open its database and migrate, then stop there (no
   // seeding, no background work); the process exits after every module's init.
   bool migrate_only = false;
+  // `micromax openapi`: init should only mount its routes (handlers never run), opening no
+  // database, broker or key store and requiring no secret, so the document can be generated
+  // anywhere (CI, a laptop without the production settings).
+  bool docs_only = false;
 
   void add_background_task(std::string name, BackgroundTask task) {
     tasks.emplace_back(std::move(name), std::move(task));
