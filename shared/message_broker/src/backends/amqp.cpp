@@ -14,7 +14,7 @@
 
 #include "amqp_connection.hpp"
 #include "backends.hpp"
-#include "reconnect_gate.hpp"
+#include "mmx/redis/reconnect_gate.hpp"
 
 namespace mmx::broker::backends {
 namespace {
@@ -215,7 +215,7 @@ class AmqpConsumer final : public Consumer {
   std::uint16_t prefetch_;
   std::unique_ptr<AmqpConnection> conn_;
   std::uint64_t generation_ = 0;
-  ReconnectGate gate_;
+  redis::ReconnectGate gate_;
 };
 
 class AmqpBackend final : public Backend {
@@ -382,7 +382,7 @@ class AmqpBackend final : public Backend {
   std::mutex mu_;  // publish() and ping() may come from different threads
   std::unique_ptr<AmqpConnection> conn_;
   std::uint64_t next_tag_ = 1;
-  ReconnectGate gate_;
+  redis::ReconnectGate gate_;
 };
 
 }  // namespace

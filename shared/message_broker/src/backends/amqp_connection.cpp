@@ -28,7 +28,7 @@ std::string to_string(amqp_bytes_t b) {
   return b.len ? std::string(static_cast<const char*>(b.bytes), b.len) : std::string();
 }
 
-AmqpConfig parse_amqp_url(const std::string& url) {
+AmqpConfig parse_amqp_url(const std::string& url) try {
   ServerUrl u = parse_server_url(url, 5672);
   AmqpConfig c;
   c.redacted_url = u.redacted;
@@ -55,6 +55,8 @@ AmqpConfig parse_amqp_url(const std::string& url) {
     throw configuration_error(u.redacted, "timeouts must be above zero");
   u.reject_unknown_options("exchange, queue_type, heartbeat, connect_timeout, io_timeout");
   return c;
+} catch (const redis::Error& e) {
+  throw to_broker_error(e);
 }
 
 namespace {

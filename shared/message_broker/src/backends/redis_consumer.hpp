@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "mmx/broker/backend.hpp"
-#include "reconnect_gate.hpp"
+#include "mmx/redis/reconnect_gate.hpp"
 #include "redis_connection.hpp"
 
 namespace mmx::broker::backends {
@@ -54,7 +54,7 @@ class RedisConsumer final : public Consumer {
   ConsumerOptions options_;
   std::string name_;  // unique per instance: a restarted process is a new member
   std::unique_ptr<RedisConnection> conn_;
-  ReconnectGate gate_;
+  redis::ReconnectGate gate_;
   std::deque<Delivery> buffered_;  // delivered to us beyond what a poll asked for
   std::vector<Released> released_;
   // Delivered to this member and not acked or released yet, with the time their idle

@@ -12,7 +12,7 @@
 #include <optional>
 
 #include "backends.hpp"
-#include "reconnect_gate.hpp"
+#include "mmx/redis/reconnect_gate.hpp"
 #include "redis_connection.hpp"
 #include "redis_consumer.hpp"
 
@@ -120,7 +120,7 @@ class RedisStreamsBackend final : public Backend {
   const std::string maxlen_;
   std::mutex mu_;  // publish() and ping() may come from different threads
   std::unique_ptr<RedisConnection> conn_;
-  ReconnectGate gate_;
+  redis::ReconnectGate gate_;
 };
 
 }  // namespace

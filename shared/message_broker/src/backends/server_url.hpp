@@ -1,43 +1,31 @@
 #pragma once
-// URL parsing shared by the network backends (amqp://, redis://): one place that decodes
-// userinfo, host, port, path and ?options, and that builds error messages which name the
-// redacted URL, never the password.
-#include <chrono>
-#include <cstdint>
-#include <map>
+// The network backends' URL parsing is the shared server-URL parser of mmx_redis
+// (mmx/redis/server_url.hpp); this adapts it to the broker: messages say "broker URL", and
+// its redis::Errors become BrokerErrors of the same kind (parse_*_url functions are
+// function-try-blocks catching redis::Error).
 #include <string>
-#include <string_view>
 
 #include "mmx/broker/backend.hpp"
+#include "mmx/redis/server_url.hpp"
 
 namespace mmx::broker::backends {
 
-struct ServerUrl {
-  std::string redacted;  // for every message we produce
-  std::string scheme;
-  std::string user, password;
-  bool has_password = false;
-  std::string host;
-  int port = 0;
-  std::string path;  // percent-decoded, without the leading '/'
-  std::map<std::string, std::string, std::less<>> options;  // ?key=value, decoded
+using redis::ServerUrl;
+using redis::parse_count;
+using redis::parse_duration;
 
-  // Removes and returns an option (so that what is left over can be reported as unknown).
-  std::string take(std::string_view key, std::string fallback);
-  // Throws configuration naming the first option nobody took (catches typos).
-  void reject_unknown_options(std::string_view known) const;
-};
+inline BrokerError to_broker_error(const redis::Error& e) {
+  static_assert(static_cast<int>(redis::Error::Kind::rejected) == static_cast<int>(BrokerError::Kind::rejected));
+  return BrokerError(static_cast<BrokerError::Kind>(e.kind()), e.what());
+}
 
-// Throws BrokerError(configuration) when the URL does not parse or has no host.
-ServerUrl parse_server_url(const std::string& url, int default_port);
+inline ServerUrl parse_server_url(const std::string& url, int default_port) {
+  return redis::parse_server_url(url, default_port, "broker URL");
+}
 
-// "5s", "250ms", "2m", or a bare number in `bare_unit`. Throws configuration naming `name`.
-std::chrono::milliseconds parse_duration(const ServerUrl& url, std::string_view name,
-                                         const std::string& value,
-                                         std::chrono::milliseconds bare_unit);
-// A non-negative integer option. Throws configuration naming `name`.
-std::uint64_t parse_count(const ServerUrl& url, std::string_view name, const std::string& value);
-
-BrokerError configuration_error(const std::string& redacted_url, const std::string& what);
+inline BrokerError configuration_error(const std::string& redacted_url, const std::string& what) {
+  return BrokerError(BrokerError::Kind::configuration,
+                     "invalid broker URL '" + redacted_url + "': " + what);
+}
 
 }  // namespace mmx::broker::backends

@@ -1,14 +1,16 @@
 #pragma once
-// Paces reconnection attempts of one connection owner (the publisher, or one consumer):
-// after k consecutive failed connects the next attempt waits 100ms * 2^(k-1), at most 1s.
-// The caller's thread sleeps out the rest of the delay instead of failing fast, so the
-// first call after the server is back does reconnect, while a caller that retries in a
-// tight loop still cannot hammer a dead server.
+// Paces reconnection attempts of one connection owner (a broker publisher or consumer, a
+// cache connection): after k consecutive failed connects the next attempt waits
+// 100ms * 2^(k-1), at most 1s. Owners that may block (the broker) call wait(), which sleeps
+// out the rest of the delay, so the first call after the server is back does reconnect while
+// a caller retrying in a tight loop still cannot hammer a dead server. Owners that must not
+// block (the cache: a miss is cheaper than a wait) ask ready() and skip the server instead.
+// Not thread-safe: one owner, or the owner's lock.
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
-namespace mmx::broker::backends {
+namespace mmx::redis {
 
 class ReconnectGate {
  public:
@@ -19,6 +21,7 @@ class ReconnectGate {
     auto now = std::chrono::steady_clock::now();
     if (next_ > now) std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(next_ - now, max_delay));
   }
+  bool ready() const { return std::chrono::steady_clock::now() >= next_; }
   void failed() {
     auto delay = first_delay * (1 << std::min(failures_, 4));
     failures_ = std::min(failures_ + 1, 30);
@@ -34,4 +37,4 @@ class ReconnectGate {
   std::chrono::steady_clock::time_point next_{};
 };
 
-}  // namespace mmx::broker::backends
+}  // namespace mmx::redis
