@@ -24,9 +24,11 @@ build-asan: bootstrap
 	@cmake --build --preset asan -j $(JOBS)
 
 # Starts every service in one process on http://127.0.0.1:8000 with the embedded
-# defaults (data under .mmx-data/); Ctrl-C drains and stops it.
+# defaults (data under .mmx-data/) and, on first start, the demo data (users, catalog,
+# 90 days of orders; MMX_DEMO_DATA=false skips it); Ctrl-C drains and stops it.
 run: build
 	@MMX_ENV=$${MMX_ENV:-local} MMX_LOG_FORMAT=$${MMX_LOG_FORMAT:-text} \
+	  MMX_DEMO_DATA=$${MMX_DEMO_DATA:-true} \
 	  exec build/bin/micromax --listen $${MMX_LISTEN:-127.0.0.1:8000}
 
 test: build

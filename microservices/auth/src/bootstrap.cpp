@@ -57,7 +57,7 @@ asio::awaitable<void> ensure_first_superuser(Service& svc) {
   }
   auto existing = co_await find_user_by_email(*svc.db, lower_ascii(s.first_superuser));
   if (existing) co_return;
-  NewUser admin{s.first_superuser, s.first_superuser_password, "Admin", {"admin"}, true};
+  NewUser admin{"", s.first_superuser, s.first_superuser_password, "Admin", {"admin"}, true};
   AuditEntry entry{"system", "user.create", "", "", "first superuser", true};
   try {
     User u = co_await create_user(svc, std::move(admin), std::move(entry), "");

@@ -1,5 +1,7 @@
 #include "form.hpp"
 
+#include "mmx/http/query_reader.hpp"
+
 #include <algorithm>
 
 #include "mmx/auth/encoding.hpp"
@@ -32,13 +34,7 @@ std::string decode_component(std::string_view raw, const std::string& field) {
 
 }  // namespace
 
-bool is_clean_text(std::string_view text) {
-  if (!dto::detail::utf8_length(text)) return false;
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
+bool is_clean_text(std::string_view text) { return http::is_printable_utf8(text); }
 
 Form Form::parse(std::string_view body, const FormLimits& limits) {
   Form form;

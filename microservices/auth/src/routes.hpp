@@ -35,6 +35,7 @@ std::string refresh_cookie(const AuthSettings& s, const std::string& token, std:
 // A new user in one transaction with its roles, the audit line and UserRegistered in the
 // outbox. Hashes the password on the worker pool. Throws errors::conflict for a taken email.
 struct NewUser {
+  std::string id;  // empty: a new UUID (the demo users have fixed ones)
   std::string email, password, full_name;
   std::vector<std::string> roles;
   bool active = true;

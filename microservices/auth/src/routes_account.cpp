@@ -43,7 +43,7 @@ void bad_query(const std::string& name, const std::string& expected) {
 awaitable<User> create_user(Service& svc, NewUser in, AuditEntry entry, std::string traceparent) {
   co_await check_roles(*svc.db, in.roles);
   const auto now = std::chrono::system_clock::now();
-  UserRow row{new_uuid(), in.email, lower_ascii(in.email), in.full_name, "", in.active, now, now};
+  UserRow row{in.id.empty() ? new_uuid() : in.id, in.email, lower_ascii(in.email), in.full_name, "", in.active, now, now};
   auto existing = co_await find_user_by_email(*svc.db, row.email_key);
   if (existing) throw errors::conflict("An account with this email already exists.");
   row.password_hash = co_await exec::offload(
@@ -129,7 +129,7 @@ void mount_account_routes(http::Router& r, std::shared_ptr<Service> svc) {
            auto in = req.json<SignupRequest>();
            check_account_email(in.email, "/email");
            check_new_password(*svc, in.password, in.email, "/password");
-           NewUser fresh{in.email, in.password, in.full_name, {"customer"}, true};
+           NewUser fresh{"", in.email, in.password, in.full_name, {"customer"}, true};
            AuditEntry entry{"anonymous", "signup", "", ip, "", true};
            User user = co_await create_user(*svc, std::move(fresh), std::move(entry),
                                             req.trace().traceparent());

@@ -132,7 +132,7 @@ void mount_user_admin(http::Router& r, std::shared_ptr<Service> svc) {
            check_account_email(in.email, "/email");
            check_new_password(*svc, in.password, in.email, "/password");
            const Caller c = caller(*svc, req);
-           NewUser fresh{in.email, in.password, in.full_name, in.roles, in.active};
+           NewUser fresh{"", in.email, in.password, in.full_name, in.roles, in.active};
            AuditEntry entry{c.id, "user.create", "", c.ip, join_spaces(in.roles), true};
            User user = co_await create_user(*svc, std::move(fresh), std::move(entry),
                                             req.trace().traceparent());

@@ -4,6 +4,7 @@
 
 #include "mmx/auth/settings.hpp"
 #include "mmx/db/service_database.hpp"
+#include "mmx/models/demo.hpp"
 
 namespace mmx::auth_service {
 namespace {
@@ -20,6 +21,7 @@ std::chrono::seconds seconds(const config::Config& cfg, const char* name) {
 void declare_settings(config::SettingRegistry& r) {
   auth::declare_auth_settings(r);  // issuer, audience, leeway: shared with the verifiers
   db::declare_service_database(r, kService);
+  models::demo::declare_demo_settings(r);
   auto add = [&](std::string name, Kind kind, std::string def, std::string help,
                  std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX, bool secret = false) {
     auto s = config::make_setting(std::move(name), kind, std::move(def), std::move(help), kService,

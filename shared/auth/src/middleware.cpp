@@ -89,6 +89,9 @@ class AuthMiddleware final : public http::Middleware {
   awaitable<http::Response> handle(http::Request& req, http::Next next) override {
     const http::Route* r = req.route();
     if (!r || r->auth.kind == AuthRequirement::Kind::none) return next(req);
+    if (r->auth.kind == AuthRequirement::Kind::optional && !req.header("Authorization")) {
+      return next(req);
+    }
     return check(req, next);
   }
 
@@ -140,6 +143,7 @@ class AuthMiddleware final : public http::Middleware {
   void authorize(const AuthRequirement& need, const Principal& p) const {
     switch (need.kind) {
       case AuthRequirement::Kind::none:
+      case AuthRequirement::Kind::optional:
       case AuthRequirement::Kind::authenticated:
         return;
       case AuthRequirement::Kind::scope:

@@ -78,6 +78,7 @@ struct MiddlewareTest : ::testing::Test {
     router.set_current_module("backend");
     router.get("/public", who);
     router.get("/me", who).auth(AuthRequirement::authenticated());
+    router.get("/catalog", who).auth(AuthRequirement::optional());
     router.get("/items", who).auth(AuthRequirement::scopes({"items:read", "items:write"}));
     router.get("/staff", who).auth(AuthRequirement::roles({"staff", "admin"}));
     router.get("/private", who).auth(AuthRequirement::service({"orders:read"}));
@@ -127,6 +128,21 @@ TEST_F(MiddlewareTest, PublicRoutesIgnoreTokens) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "anonymous");  // documented: no principal on public routes
   EXPECT_EQ(call("/nowhere").status, 404);
+}
+
+TEST_F(MiddlewareTest, OptionalRoutesVerifyATokenOnlyWhenOneIsSent) {
+  EXPECT_EQ(call("/catalog").body, "anonymous");
+  auto r = call_bearer("/catalog", token(user_claims()));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "user-42");
+  // A token that is sent must be valid: a stale one is not quietly treated as anonymous.
+  auto c = user_claims();
+  c["exp"] = unix_now() - 3600;
+  auto expired = call_bearer("/catalog", token(c));
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(problem(expired).at("type"), "urn:micromax:problem:invalid-token");
+  EXPECT_EQ(call_bearer("/catalog", "garbage").status, 401);
+  EXPECT_EQ(call("/catalog", {{"Authorization", "Basic dXNlcjpwYXNz"}}).status, 401);
 }
 
 TEST_F(MiddlewareTest, MissingTokenIs401WithoutErrorAttribute) {

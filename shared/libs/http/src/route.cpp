@@ -35,6 +35,7 @@ RouteBuilder& RouteBuilder::header(std::string name, std::string description, bo
   return *this;
 }
 RouteBuilder& RouteBuilder::auth(AuthRequirement a) { r_.auth = std::move(a); return *this; }
+RouteBuilder& RouteBuilder::body_limit(std::uint64_t bytes) { r_.body_limit = bytes; return *this; }
 RouteBuilder& RouteBuilder::hidden() { r_.hidden = true; return *this; }
 RouteBuilder& RouteBuilder::returns(int status, std::string description) {
   r_.responses.push_back({status, std::move(description), nullptr, ""});

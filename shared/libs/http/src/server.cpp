@@ -370,7 +370,18 @@ awaitable<void> Server::Impl::serve(Conn& c) {
     parser.body_limit(opt.body_limit);
     co_await bhttp::async_read_header(c.sock, buf, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+    std::uint64_t body_limit = opt.body_limit;
     if (!ec && !parser.is_done()) {
+      // A route may allow a bigger body than the server's default (a bulk import): it is
+      // known from the request line, before a byte of the body is read.
+      const auto& head = parser.get();
+      std::string_view target = head.target();
+      Match pre = router.match(parse_method(head.method_string()),
+                               target.substr(0, target.find('?')));
+      if (pre.kind == Match::Kind::found && pre.route->body_limit) {
+        body_limit = *pre.route->body_limit;
+        parser.body_limit(body_limit);
+      }
       if (parser.get()[bhttp::field::expect] == "100-continue") {
         std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
         if (!co_await write_out(c, cont)) co_return;
@@ -389,7 +400,7 @@ awaitable<void> Server::Impl::serve(Conn& c) {
                                               std::to_string(opt.header_limit) + " bytes.");
       } else if (ec == bhttp::error::body_limit) {
         err = errors::payload_too_large("The request body exceeds " +
-                                        std::to_string(opt.body_limit) + " bytes.");
+                                        std::to_string(body_limit) + " bytes.");
       } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
                  ec == asio::error::eof || ec == asio::error::connection_reset ||
                  ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {

@@ -2,7 +2,9 @@
 // A route: method, path template, handler, and the declarations that document it (the
 // OpenAPI document is generated from these, never written by hand).
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +17,14 @@ namespace mmx::http {
 // What a caller must present. The kit records it; shared/auth enforces it through the
 // auth middleware hook and the OpenAPI generator documents it.
 struct AuthRequirement {
-  enum class Kind { none, authenticated, scope, role, service };
+  // optional: anyone, but a bearer token that is sent must be valid (401 otherwise) and its
+  // principal reaches the handler (a public catalog that shows staff more, say).
+  enum class Kind { none, optional, authenticated, scope, role, service };
   Kind kind = Kind::none;
   std::vector<std::string> values;  // scopes or roles
 
   static AuthRequirement none() { return {}; }
+  static AuthRequirement optional() { return {Kind::optional, {}}; }
   static AuthRequirement authenticated() { return {Kind::authenticated, {}}; }
   static AuthRequirement scopes(std::vector<std::string> s) { return {Kind::scope, std::move(s)}; }
   static AuthRequirement roles(std::vector<std::string> r) { return {Kind::role, std::move(r)}; }
@@ -61,6 +66,8 @@ struct Route {
   std::vector<ResponseDoc> responses;
   AuthRequirement auth;
   bool hidden = false;  // kept out of the OpenAPI document (static assets, say)
+  // Largest request body for this route; empty: the server's MMX_BODY_LIMIT.
+  std::optional<std::uint64_t> body_limit;
 
   std::string openapi_path() const;  // "/api/v1/items/{id}"
 };
@@ -78,6 +85,7 @@ class RouteBuilder {
   RouteBuilder& header(std::string name, std::string description, bool required = false);
   RouteBuilder& auth(AuthRequirement a);
   RouteBuilder& hidden();
+  RouteBuilder& body_limit(std::uint64_t bytes);
   RouteBuilder& returns(int status, std::string description);
   RouteBuilder& returns_content(int status, std::string description, std::string content_type);
   template <class T>

@@ -67,6 +67,9 @@ struct Module {
   std::function<void(config::SettingRegistry&)> declare_settings;
   std::function<void(Context&)> init;
   std::vector<Command> commands;
+  // Creates the module's demo data (`micromax seed`), idempotently: a second run does
+  // nothing. Runs like a command (no init; open what it needs), modules in dependency order.
+  std::function<boost::asio::awaitable<void>(Context& ctx)> seed;
 };
 
 struct CommandMatch {

@@ -1,0 +1,141 @@
+#include "products.hpp"
+
+#include "currency.hpp"
+
+namespace mmx::backend {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, sku, name, description, price_cents, currency, stock, category, active, created_at, "
+    "updated_at, version";
+
+std::string select_where(const char* where) {
+  return std::string("SELECT ") + kColumns + " FROM products WHERE " + where;
+}
+
+const char* sort_column(ProductSort s) {
+  switch (s) {
+    case ProductSort::name: return "name";
+    case ProductSort::price: return "price_cents";
+    case ProductSort::created: return "created_at";
+    case ProductSort::stock: return "stock";
+    default: return "id";
+  }
+}
+
+// LIKE pattern for a substring, with the wildcards of the text itself escaped. Lower-cased
+// here and in SQL (ASCII on SQLite; PostgreSQL's lower() also folds other letters).
+std::string like_pattern(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  out += '%';
+  return out;
+}
+
+}  // namespace
+
+awaitable<std::optional<Product>> find_product(db::Session& s, std::int64_t id) {
+  static const std::string sql = select_where("id = $1");
+  return s.fetch_one<Product>(sql, id);
+}
+
+awaitable<std::optional<Product>> find_product_by_sku(db::Session& s, std::string sku) {
+  static const std::string sql = select_where("sku = $1");
+  return s.fetch_one<Product>(sql, sku);
+}
+
+awaitable<ProductPage> list_products(db::Session& s, ProductFilter f) {
+  std::string where = "1 = 1";
+  db::Params params;
+  auto bind = [&](const auto& v) {
+    params.push_back(db::to_db_value(v));
+    return "$" + std::to_string(params.size());
+  };
+  if (!f.include_inactive) where += " AND active";
+  if (f.active) where += " AND active = " + bind(*f.active);
+  if (f.category) where += " AND category = " + bind(*f.category);
+  if (f.min_price) where += " AND price_cents >= " + bind(*f.min_price);
+  if (f.max_price) where += " AND price_cents <= " + bind(*f.max_price);
+  if (f.text) {
+    const std::string p = bind(like_pattern(*f.text));
+    where += " AND (lower(name) LIKE " + p + " ESCAPE '\\' OR lower(description) LIKE " + p +
+             " ESCAPE '\\')";
+  }
+  db::Params count_params = params;
+  const char* dir = f.descending ? " DESC" : " ASC";
+  std::string sql = std::string("SELECT ") + kColumns + " FROM products WHERE " + where +
+                    " ORDER BY " + sort_column(f.sort) + dir + ", id" + dir + " LIMIT " +
+                    bind(f.limit) + " OFFSET " + bind(f.offset);
+  ProductPage page;
+  page.limit = f.limit;
+  page.offset = f.offset;
+  page.items = co_await s.fetch_all_params<Product>(std::move(sql), std::move(params));
+  // The total only needs counting when this page does not already tell it.
+  const auto n = static_cast<std::int64_t>(page.items.size());
+  if (n < f.limit && (n > 0 || f.offset == 0)) {
+    page.total = f.offset + n;
+  } else {
+    auto total = co_await s.fetch_value_params<std::int64_t>(
+        "SELECT COUNT(*) FROM products WHERE " + where, std::move(count_params));
+    page.total = total.value_or(0);
+  }
+  co_return page;
+}
+
+void assign(Product& p, const ProductInput& in) {
+  p.sku = in.sku;
+  p.name = in.name;
+  p.description = in.description;
+  p.price_cents = in.price_cents;
+  p.currency = in.currency;
+  p.stock = in.stock;
+  p.category = in.category;
+  p.active = in.active;
+}
+
+bool same_content(const Product& p, const ProductInput& in) {
+  return p.sku == in.sku && p.name == in.name && p.description == in.description &&
+         p.price_cents == in.price_cents && p.currency == in.currency && p.stock == in.stock &&
+         p.category == in.category && p.active == in.active;
+}
+
+awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in,
+                                  dto::TimePoint now) {
+  static const std::string sql =
+      "INSERT INTO products (sku, name, description, price_cents, currency, stock, category, "
+      "active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, "
+      "1) RETURNING " +
+      std::string(kColumns);
+  auto row = co_await tx.fetch_one<Product>(sql, in.sku, in.name, in.description, in.price_cents,
+                                            in.currency, in.stock, in.category, in.active, now);
+  co_return std::move(*row);
+}
+
+awaitable<bool> store_product(db::Transaction& tx, const Product& p) {
+  const std::int64_t n = co_await tx.execute(
+      "UPDATE products SET sku = $3, name = $4, description = $5, price_cents = $6, "
+      "currency = $7, stock = $8, category = $9, active = $10, updated_at = $11, version = $2 "
+      "WHERE id = $1 AND version = $2 - 1",
+      p.id, p.version, p.sku, p.name, p.description, p.price_cents, p.currency, p.stock,
+      p.category, p.active, p.updated_at);
+  co_return n == 1;
+}
+
+awaitable<bool> delete_product(db::Transaction& tx, std::int64_t id, std::int64_t version) {
+  const std::int64_t n =
+      co_await tx.execute("DELETE FROM products WHERE id = $1 AND version = $2", id, version);
+  co_return n == 1;
+}
+
+void check_product(const ProductInput& in, const std::string& pointer,
+                   std::vector<dto::FieldError>& errors) {
+  if (!is_iso4217(in.currency)) {
+    errors.push_back({pointer + "/currency", "must be an ISO 4217 currency code, such as EUR"});
+  }
+}
+
+}  // namespace mmx::backend
