@@ -176,3 +176,6 @@ def read_until_closed(sock, limit=1 << 20):
 
 # The auth service's servers, SMTP sink and helpers (test_auth_*.py).
 from auth_fixtures import auth, auth_sqlite, make_auth, smtp_sink  # noqa: E402,F401
+
+# The backend service's servers and helpers (test_backend_*.py).
+from backend_fixtures import backend, backend_sqlite, make_backend  # noqa: E402,F401

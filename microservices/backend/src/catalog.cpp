@@ -17,12 +17,6 @@ errors::HttpError sku_taken(const std::string& sku) {
   return errors::conflict("A product with SKU " + sku + " exists already.");
 }
 
-void check_or_422(const ProductInput& in) {
-  std::vector<dto::FieldError> errors;
-  check_product(in, "", errors);
-  if (!errors.empty()) throw errors::unprocessable(std::move(errors));
-}
-
 bool is_unique_violation(const db::DbError& e) {
   return e.kind() == db::ErrorKind::unique_violation;
 }
@@ -46,7 +40,6 @@ awaitable<std::optional<ProductRead>> read_product(Service& svc, std::int64_t id
 }
 
 awaitable<Product> create_product(Service& svc, ProductInput in, std::string traceparent) {
-  check_or_422(in);
   Product created;
   bool taken = false;
   try {
@@ -74,8 +67,7 @@ awaitable<Product> change_product(Service& svc, std::int64_t id, ProductChange c
       require_if_match(if_match, current->version, "product");
       ProductInput in = change(*current);
       wanted_sku = in.sku;
-      check_or_422(in);
-      result = *current;
+          result = *current;
       changed = !same_content(*current, in);
       if (!changed) co_return;
       assign(result, in);
@@ -130,7 +122,6 @@ awaitable<BulkUpsertResult> upsert_products(Service& svc, std::vector<ProductInp
   std::map<std::string, std::size_t> first_row;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::string row = "/products/" + std::to_string(i);
-    check_product(rows[i], row, errors);
     auto [it, fresh] = first_row.emplace(rows[i].sku, i);
     if (!fresh) {
       errors.push_back(

@@ -31,4 +31,8 @@ bool is_iso4217(std::string_view code) {
   return std::binary_search(kCodes.begin(), kCodes.end(), code);
 }
 
+dto::rule::OneOf iso4217() {
+  return {std::vector<std::string>(kCodes.begin(), kCodes.end())};
+}
+
 }  // namespace mmx::backend

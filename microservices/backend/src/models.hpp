@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "currency.hpp"
 #include "mmx/dto/dto.hpp"
 #include "mmx/models/events.hpp"
 
@@ -61,20 +62,22 @@ struct ProductInput {
 BOOST_DESCRIBE_STRUCT(ProductInput, (),
                       (sku, name, description, price_cents, currency, stock, category, active))
 
-#define MMX_BACKEND_PRODUCT_RULES                                                              \
-  (sku, length(1, 64), pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),                               \
-   description("Stock keeping unit: letters, digits, '.', '_' and '-', unique"),             \
-   example("BK-0042")),                                                                        \
-      (name, length(1, 200), example("The Art of Computer Programming")),                    \
-      (description, length(0, 10000)),                                                         \
+// The writable members' rules, shared by POST/PUT (members with a default may be left out:
+// pass MMX_BACKEND_DEFAULTED) and PATCH (every member optional: pass nothing).
+#define MMX_BACKEND_DEFAULTED , has_default()
+#define MMX_BACKEND_PRODUCT_RULES(D)                                                          \
+  (sku, length(1, 64), pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),                              \
+   description("Stock keeping unit: letters, digits, '.', '_' and '-', unique"),            \
+   example("BK-0042")),                                                                       \
+      (name, length(1, 200), example("The Art of Computer Programming")),                   \
+      (description, length(0, 10000) D),                                                      \
       (price_cents, range(0, kMaxPriceCents), description("Unit price in minor units (cents)"), \
-       example(4999)),                                                                         \
-      (currency, pattern("^[A-Z]{3}$"), description("ISO 4217 code (checked against the list)"), \
-       example("EUR")),                                                                        \
-      (stock, range(0, kMaxStock)), (category, length(0, 100), example("books"))
+       example(4999)),                                                                        \
+      (currency, iso4217(), description("ISO 4217 code"), example("EUR")),                    \
+      (stock, range(0, kMaxStock) D), (category, length(0, 100), example("books") D),         \
+      (active, description("False: hidden from everyone but staff") D)
 
-MMX_DTO_CONSTRAINTS(ProductInput, MMX_BACKEND_PRODUCT_RULES, (description, has_default()),
-                    (stock, has_default()), (category, has_default()), (active, has_default()))
+MMX_DTO_CONSTRAINTS(ProductInput, MMX_BACKEND_PRODUCT_RULES(MMX_BACKEND_DEFAULTED))
 
 // PATCH: only the members present change.
 struct ProductPatch {
@@ -89,7 +92,7 @@ struct ProductPatch {
 };
 BOOST_DESCRIBE_STRUCT(ProductPatch, (),
                       (sku, name, description, price_cents, currency, stock, category, active))
-MMX_DTO_CONSTRAINTS(ProductPatch, MMX_BACKEND_PRODUCT_RULES)
+MMX_DTO_CONSTRAINTS(ProductPatch, MMX_BACKEND_PRODUCT_RULES())
 
 struct ProductPage {
   std::vector<Product> items;

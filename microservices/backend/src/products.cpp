@@ -1,6 +1,5 @@
 #include "products.hpp"
 
-#include "currency.hpp"
 
 namespace mmx::backend {
 
@@ -129,13 +128,6 @@ awaitable<bool> delete_product(db::Transaction& tx, std::int64_t id, std::int64_
   const std::int64_t n =
       co_await tx.execute("DELETE FROM products WHERE id = $1 AND version = $2", id, version);
   co_return n == 1;
-}
-
-void check_product(const ProductInput& in, const std::string& pointer,
-                   std::vector<dto::FieldError>& errors) {
-  if (!is_iso4217(in.currency)) {
-    errors.push_back({pointer + "/currency", "must be an ISO 4217 currency code, such as EUR"});
-  }
 }
 
 }  // namespace mmx::backend

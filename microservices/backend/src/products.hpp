@@ -43,9 +43,4 @@ void assign(Product& p, const ProductInput& in);
 // True when `in` would change nothing in `p`.
 bool same_content(const Product& p, const ProductInput& in);
 
-// The catalog rules the DTO constraints cannot express (ISO 4217), as field errors under
-// `pointer` ("" for a request body, "/products/7" for a row of a bulk upsert).
-void check_product(const ProductInput& in, const std::string& pointer,
-                   std::vector<dto::FieldError>& errors);
-
 }  // namespace mmx::backend

@@ -12,8 +12,9 @@ void mount_internal_routes(http::Router& r, std::shared_ptr<Service> svc) {
   r.put("/internal/v1/products",
         [svc](http::Request& req) -> awaitable<http::Response> {
           auto in = req.json<BulkUpsert>();
+          std::string traceparent = req.trace().traceparent();
           BulkUpsertResult out =
-              co_await upsert_products(*svc, std::move(in.products), req.trace().traceparent());
+              co_await upsert_products(*svc, std::move(in.products), std::move(traceparent));
           co_return http::Response::of(out);
         })
       .summary("Create or update products by sku, all or nothing")

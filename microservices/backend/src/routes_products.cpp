@@ -117,7 +117,8 @@ void mount_product_routes(http::Router& r, std::shared_ptr<Service> svc) {
   r.post("/api/v1/products",
          [svc](http::Request& req) -> awaitable<http::Response> {
            auto in = req.json<ProductInput>();
-           Product p = co_await create_product(*svc, std::move(in), req.trace().traceparent());
+           std::string traceparent = req.trace().traceparent();
+           Product p = co_await create_product(*svc, std::move(in), std::move(traceparent));
            co_return product_response(p, 201);
          })
       .summary("Create a product")
@@ -129,9 +130,13 @@ void mount_product_routes(http::Router& r, std::shared_ptr<Service> svc) {
   r.put(kProduct,
         [svc](http::Request& req) -> awaitable<http::Response> {
           auto in = req.json<ProductInput>();
-          Product p = co_await change_product(
-              *svc, req.param_int("id"), [in](const Product&) { return in; }, if_match(req),
-              req.trace().traceparent());
+          // Named locals of the exact parameter types: g++ 12 destroys a converted
+          // temporary of a co_await'ed call twice when the coroutine throws.
+          ProductChange replace = [in](const Product&) { return in; };
+          std::optional<std::string> precondition = if_match(req);
+          std::string traceparent = req.trace().traceparent();
+          Product p = co_await change_product(*svc, req.param_int("id"), std::move(replace),
+                                              std::move(precondition), std::move(traceparent));
           co_return product_response(p);
         })
       .summary("Replace a product")
@@ -147,7 +152,7 @@ void mount_product_routes(http::Router& r, std::shared_ptr<Service> svc) {
   r.patch(kProduct,
           [svc](http::Request& req) -> awaitable<http::Response> {
             auto patch = req.json<ProductPatch>();
-            auto apply = [patch](const Product& current) {
+            ProductChange apply = [patch](const Product& current) {
               ProductInput in = input_of(current);
               if (patch.sku) in.sku = *patch.sku;
               if (patch.name) in.name = *patch.name;
@@ -159,8 +164,10 @@ void mount_product_routes(http::Router& r, std::shared_ptr<Service> svc) {
               if (patch.active) in.active = *patch.active;
               return in;
             };
-            Product p = co_await change_product(*svc, req.param_int("id"), apply, if_match(req),
-                                                req.trace().traceparent());
+            std::optional<std::string> precondition = if_match(req);
+            std::string traceparent = req.trace().traceparent();
+            Product p = co_await change_product(*svc, req.param_int("id"), std::move(apply),
+                                                std::move(precondition), std::move(traceparent));
             co_return product_response(p);
           })
       .summary("Change some members of a product")
@@ -175,8 +182,10 @@ void mount_product_routes(http::Router& r, std::shared_ptr<Service> svc) {
 
   r.del(kProduct,
         [svc](http::Request& req) -> awaitable<http::Response> {
-          co_await remove_product(*svc, req.param_int("id"), if_match(req),
-                                  req.trace().traceparent());
+          std::optional<std::string> precondition = if_match(req);
+          std::string traceparent = req.trace().traceparent();
+          co_await remove_product(*svc, req.param_int("id"), std::move(precondition),
+                                  std::move(traceparent));
           co_return http::Response::empty(204);
         })
       .summary("Delete a product")

@@ -90,8 +90,11 @@ awaitable<SeedReport> seed_demo_data(Service& svc) {
   log::info("backend", "seeding demo data", {{"seed", kSeedName}});
   using namespace std::chrono;
   const auto now = floor<seconds>(system_clock::now());
+  // Named arguments: see routes_products.cpp on g++ 12 and converted temporaries.
+  std::vector<ProductInput> products = demo_catalog(rng);
+  std::optional<dto::TimePoint> opened = now - days(kDays + 1);
   BulkUpsertResult catalog =
-      co_await upsert_products(svc, demo_catalog(rng), "", now - days(kDays + 1));
+      co_await upsert_products(svc, std::move(products), std::string(), std::move(opened));
   report.products = static_cast<std::int64_t>(catalog.items.size());
 
   std::vector<std::int64_t> sellable;
@@ -148,8 +151,9 @@ awaitable<SeedReport> seed_demo_data(Service& svc) {
       const auto delivered_at = shipped_at + hours(hours_to_deliver);
       if (cancel) {
         const system_clock::time_point cancel_at = placed_at + hours(hours_to_pay);
+        std::optional<std::string> reason = "Changed my mind";
         co_await step(OrderStatus::cancelled, std::min<system_clock::time_point>(cancel_at, now),
-                      std::string("Changed my mind"));
+                      std::move(reason));
         continue;
       }
       if (paid_at > now) continue;
