@@ -247,9 +247,12 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
   }
   configure_logging(*cfg, cl.command);
 
+  // `openapi` only mounts routes: it must run anywhere (CI, a read-only checkout, without the
+  // production secrets), so it opens nothing and creates no file, not even the data dir.
+  const bool docs_only = cl.command == "openapi";
   const std::string data_dir = cfg->string("MMX_DATA_DIR");
   std::error_code fs_ec;
-  std::filesystem::create_directories(data_dir, fs_ec);
+  if (!docs_only) std::filesystem::create_directories(data_dir, fs_ec);
   if (fs_ec) {
     std::cerr << "micromax: MMX_DATA_DIR: cannot create " << data_dir << ": "
               << fs_ec.message() << "\n";
@@ -293,13 +296,14 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
       module::Context ctx{*cfg,   router, pipeline, registry, pool,
                           checks, data_dir, task_defs};
       ctx.migrate_only = migrate_only;
+      ctx.docs_only = docs_only;
       if (m->init) m->init(ctx);
     }
   } catch (const std::exception& e) {
+    const char* what = migrate_only ? "migrate" : docs_only ? "openapi" : "start-up";
     log::error("app", migrate_only ? "migration failed" : "start-up failed", {{"error", e.what()}});
     log::flush();
-    std::cerr << "micromax: " << (migrate_only ? "migrate" : "start-up") << " failed: " << e.what()
-              << "\n";
+    std::cerr << "micromax: " << what << " failed: " << e.what() << "\n";
     return 1;
   }
   if (migrate_only) {
@@ -308,9 +312,12 @@ int run_main(int argc, char** argv, module::ModuleSet services) {
     return 0;
   }
 
-  if (cl.command == "openapi") {
-    std::cout << state->openapi_json() << "\n";
-    return 0;
+  if (docs_only) {
+    // The committed contract's format (shared/contracts/<target>.openapi.json): indented, in
+    // generation order, the same document the selected targets serve at /openapi.json.
+    std::cout << http::to_pretty_json(state->openapi_document());
+    std::cout.flush();
+    return std::cout ? 0 : 1;
   }
 
   if (cfg->is_set("MMX_OTLP_ENDPOINT")) {

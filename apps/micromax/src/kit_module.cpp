@@ -31,15 +31,35 @@ BOOST_DESCRIBE_STRUCT(VersionInfo, (), (version, commit, compiler, build_type, t
 
 }  // namespace
 
-void KitState::build_openapi() {
+json::object KitState::openapi_document() const {
   http::OpenApiInfo info;
-  info.title = "MicroMax";
+  std::vector<const module::Module*> targets;
+  for (const auto* m : running) {
+    if (m->is_target) targets.push_back(m);
+    info.tags.emplace_back(m->name, m->description);
+  }
+  // Nothing from the environment goes in (no host, port, issuer or time): the document of a
+  // target is the same bytes on every machine, which is what lets CI diff it.
   info.version = build_info().version;
-  info.description =
-      "The MicroMax services mounted in this process. Each service also publishes its own "
-      "contract in shared/contracts/.";
-  for (const auto* m : running) info.tags.emplace_back(m->name, m->description);
-  openapi_json_ = json::serialize(http::build_openapi(*router, info));
+  if (targets.size() == 1) {
+    const std::string& name = targets.front()->name;
+    info.title = "MicroMax " + name;
+    info.description = targets.front()->description + "\n\nThe API of `micromax --target=" + name +
+                       "`, with the operational endpoints every deployable serves. "
+                       "Generated from the route declarations; committed as "
+                       "shared/contracts/" +
+                       name + ".openapi.json.";
+  } else {
+    info.title = "MicroMax";
+    info.description =
+        "The MicroMax services mounted in this process. Each service also publishes its own "
+        "contract in shared/contracts/.";
+  }
+  return http::build_openapi(*router, info);
+}
+
+void KitState::build_openapi() {
+  openapi_json_ = json::serialize(openapi_document());
   openapi_etag_ = "\"" + std::to_string(std::hash<std::string>{}(openapi_json_)) + "\"";
 }
 

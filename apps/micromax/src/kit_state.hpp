@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -18,8 +19,12 @@ struct KitState {
   std::chrono::milliseconds readiness_timeout{2000};
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
-  // The OpenAPI document depends on every mounted route, so it is built on first request
-  // (after all modules mounted) and then served from memory.
+  // The OpenAPI document of the running targets (every mounted route that is not hidden).
+  // `micromax openapi --target X` prints it; it is committed as shared/contracts/X.openapi.json
+  // and served at /openapi.json, so the contract and the live document are the same.
+  boost::json::object openapi_document() const;
+  // It depends on every mounted route, so it is built on first request (after all modules
+  // mounted) and then served from memory.
   const std::string& openapi_json();
   const std::string& openapi_etag();
 

@@ -238,6 +238,14 @@ struct TokenResponse {
 BOOST_DESCRIBE_STRUCT(TokenResponse, (),
                       (access_token, token_type, expires_in, refresh_token, scope))
 
+// The error body of the token, revocation and introspection endpoints (RFC 6749 §5.2), which
+// answer in OAuth's format rather than problem+json (oauth_error.hpp).
+struct OAuthErrorResponse {
+  std::string error;
+  std::optional<std::string> error_description;
+};
+BOOST_DESCRIBE_STRUCT(OAuthErrorResponse, (), (error, error_description))
+
 // The token endpoint's form (RFC 6749 §4.3, §4.4, §6), for the OpenAPI document; the
 // handler reads the form itself (FastAPI OAuth2PasswordRequestForm compatible).
 struct TokenForm {

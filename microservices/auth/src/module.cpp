@@ -43,7 +43,20 @@ asio::awaitable<bool> start(std::shared_ptr<Service> svc) {
   co_return true;
 }
 
+void mount_routes(http::Router& router, const std::shared_ptr<Service>& svc) {
+  mount_token_routes(router, svc);
+  mount_oidc_routes(router, svc);
+  mount_account_routes(router, svc);
+  mount_admin_routes(router, svc);
+}
+
 void init(module::Context& ctx) {
+  if (ctx.docs_only) {
+    // `micromax openapi`: the routes alone. Their handlers never run, so the service has
+    // default settings, no database, no keys and no outbox, and no setting or secret is read.
+    mount_routes(ctx.router, std::make_shared<Service>(AuthSettings{}, nullptr, ctx.workers));
+    return;
+  }
   AuthSettings settings = load_settings(ctx.config);
   auto db = db::open_service_database(ctx, kService, migrations::auth());
   if (ctx.migrate_only) return;
@@ -57,10 +70,7 @@ void init(module::Context& ctx) {
              {"signup", svc->settings.signup},
              {"access_token_ttl_s", svc->settings.access_ttl.count()},
              {"smtp", !svc->settings.mail.url.empty()}});
-  mount_token_routes(ctx.router, svc);
-  mount_oidc_routes(ctx.router, svc);
-  mount_account_routes(ctx.router, svc);
-  mount_admin_routes(ctx.router, svc);
+  mount_routes(ctx.router, svc);
   ctx.add_background_task("auth-purge", [svc] { return run_purge(svc); });
 }
 

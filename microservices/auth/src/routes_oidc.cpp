@@ -92,7 +92,7 @@ void mount_oidc_routes(http::Router& r, std::shared_ptr<Service> svc) {
           co_return resp;
         })
       .summary("OpenID Connect discovery document")
-      .returns(200, "Issuer metadata");
+      .returns_content(200, "Issuer metadata", "application/json");
 
   r.get("/.well-known/jwks.json",
         [svc](http::Request&) -> awaitable<http::Response> {

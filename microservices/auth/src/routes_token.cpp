@@ -421,8 +421,9 @@ void mount_token_routes(http::Router& r, std::shared_ptr<Service> svc) {
           "body. Errors are RFC 6749 §5.2 JSON. Rate-limited per client IP.")
       .body<TokenForm>()
       .returns<TokenResponse>(200, "Tokens")
-      .returns(400, "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type")
-      .returns(401, "invalid_client")
+      .returns<OAuthErrorResponse>(
+          400, "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type")
+      .returns<OAuthErrorResponse>(401, "invalid_client")
       .returns(429, "Too many requests from this address");
   form_body(token);
 
@@ -434,16 +435,16 @@ void mount_token_routes(http::Router& r, std::shared_ptr<Service> svc) {
           "services verify signatures only). Always 200 for tokens that are unknown.")
       .body<TokenRequest>()
       .returns(200, "Revoked, or nothing to revoke")
-      .returns(400, "invalid_request")
-      .returns(401, "invalid_client");
+      .returns<OAuthErrorResponse>(400, "invalid_request")
+      .returns<OAuthErrorResponse>(401, "invalid_client");
   form_body(revoke);
 
   auto introspect = r.post("/auth/introspect", oauth_handler(svc, introspect_endpoint));
   introspect.summary("Introspect a token (RFC 7662; client authentication required)")
       .body<TokenRequest>()
-      .returns(200, "{active: false} or the token's claims")
-      .returns(400, "invalid_request")
-      .returns(401, "invalid_client");
+      .returns_content(200, "{active: false} or the token's claims", "application/json")
+      .returns<OAuthErrorResponse>(400, "invalid_request")
+      .returns<OAuthErrorResponse>(401, "invalid_client");
   form_body(introspect);
 
   auto logout = r.post("/auth/logout", oauth_handler(svc, logout_endpoint));

@@ -13,6 +13,9 @@ namespace mmx::auth {
 namespace {
 
 void init_verifier(module::Context& ctx) {
+  // `micromax openapi`: no request is served, so no middleware, no JWKS and no checks of the
+  // issuer settings (the routes carry their own auth requirements for the document).
+  if (ctx.docs_only) return;
   VerifierOptions vo = verifier_options(ctx.config);
   JwksSourceOptions jo = jwks_source_options(ctx.config);
   // The kit's client speaks plain http only: say so at start-up, not at the first request.

@@ -1,5 +1,6 @@
 #include "mmx/http/openapi.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <set>
 
@@ -75,7 +76,48 @@ json::object problem_response(std::string description) {
        {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
 }
 
+void write_pretty(const json::value& v, std::string& out, std::size_t depth) {
+  auto newline = [&](std::size_t d) {
+    out += '\n';
+    out.append(2 * d, ' ');
+  };
+  if (v.is_object() && !v.get_object().empty()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, value] : v.get_object()) {
+      if (!first) out += ',';
+      first = false;
+      newline(depth + 1);
+      out += json::serialize(json::string_view(key));
+      out += ": ";
+      write_pretty(value, out, depth + 1);
+    }
+    newline(depth);
+    out += '}';
+  } else if (v.is_array() && !v.get_array().empty()) {
+    out += '[';
+    bool first = true;
+    for (const auto& item : v.get_array()) {
+      if (!first) out += ',';
+      first = false;
+      newline(depth + 1);
+      write_pretty(item, out, depth + 1);
+    }
+    newline(depth);
+    out += ']';
+  } else {
+    out += json::serialize(v);  // scalars, {} and []
+  }
+}
+
 }  // namespace
+
+std::string to_pretty_json(const json::value& v) {
+  std::string out;
+  write_pretty(v, out, 0);
+  out += '\n';
+  return out;
+}
 
 json::object build_openapi(const Router& router, const OpenApiInfo& info,
                            const std::function<bool(const Route&)>& include) {
@@ -122,6 +164,9 @@ json::object build_openapi(const Router& router, const OpenApiInfo& info,
         ro["content"] = {{d.content_type, {{"schema", d.schema(registry)}}}};
       } else if (!d.content_type.empty() && d.status != 204) {
         ro["content"] = {{d.content_type, json::object{}}};
+      } else if (d.status >= 400) {
+        // An error declared by status alone is what the kit answers it with: a problem.
+        ro = problem_response(d.description);
       }
       responses[std::to_string(d.status)] = std::move(ro);
     }
@@ -139,11 +184,17 @@ json::object build_openapi(const Router& router, const OpenApiInfo& info,
           scopes.emplace(s, "");
         }
       }
-      op["security"] = json::array{json::object{{"OAuth2", std::move(needed)}}};
+      json::array security{json::object{{"OAuth2", std::move(needed)}}};
+      // Optional: the empty requirement object means "or no credentials at all".
+      if (r.auth.kind == AuthRequirement::Kind::optional) {
+        security.insert(security.begin(), json::object{});
+      }
+      op["security"] = std::move(security);
       if (!responses.contains("401")) {
         responses["401"] = problem_response("Missing, expired or invalid bearer token.");
       }
-      if (r.auth.kind != AuthRequirement::Kind::authenticated && !responses.contains("403")) {
+      if (r.auth.kind != AuthRequirement::Kind::authenticated &&
+          r.auth.kind != AuthRequirement::Kind::optional && !responses.contains("403")) {
         responses["403"] = problem_response("The token lacks the required scope or role.");
       }
     }

@@ -2,6 +2,7 @@
 // OpenAPI 3.1 from route declarations and DTO descriptions: paths, parameters, request
 // bodies, responses, security and tags are all derived; nothing is written by hand.
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,5 +23,10 @@ struct OpenApiInfo {
 // routes that are not hidden.
 boost::json::object build_openapi(const Router& router, const OpenApiInfo& info,
                                   const std::function<bool(const Route&)>& include = nullptr);
+
+// The committed contracts' format (shared/contracts/*.openapi.json), made for a human to diff:
+// two-space indent, keys in document order, one value per line, a trailing newline. The
+// layout of Python's json.dumps(doc, indent=2, ensure_ascii=False) plus "\n".
+std::string to_pretty_json(const boost::json::value& v);
 
 }  // namespace mmx::http
