@@ -4,12 +4,14 @@
 
 #include "audit.hpp"
 #include "bootstrap.hpp"
+#include "demo_users.hpp"
 #include "mmx/auth/auth_module.hpp"
 #include "mmx/auth/settings.hpp"
 #include "mmx/auth_service/auth_service.hpp"
 #include "mmx/broker/service_broker.hpp"
 #include "mmx/db/service_database.hpp"
 #include "mmx/log/log.hpp"
+#include "mmx/models/demo.hpp"
 #include "routes.hpp"
 
 namespace mmx::migrations {
@@ -65,6 +67,10 @@ void init(module::Context& ctx) {
   svc->verifier = std::make_unique<auth::TokenVerifier>(auth::verifier_options(ctx.config));
   svc->outbox = broker::open_service_broker(ctx, kService, db).outbox;
   run_sync(start(svc));
+  if (ctx.config.boolean("MMX_DEMO_DATA")) {
+    const std::int64_t n = run_sync(seed_demo_users(*svc, models::demo::demo_password(ctx.config)));
+    if (n > 0) log::info("auth", "demo users created", {{"users", n}});
+  }
   log::info("auth", "token issuer",
             {{"issuer", svc->settings.issuer},
              {"signup", svc->settings.signup},
@@ -108,6 +114,17 @@ module::Module make_module() {
   m.docs_path = "/docs#/auth";
   m.declare_settings = declare_settings;
   m.init = init;
+  m.seed = [](module::Context& ctx) -> asio::awaitable<void> {
+    const std::string password = models::demo::demo_password(ctx.config);
+    AuthSettings settings = load_settings(ctx.config);
+    auto db = db::open_service_database(ctx, kService, migrations::auth());
+    auto svc = std::make_shared<Service>(std::move(settings), db, ctx.workers);
+    svc->outbox = broker::open_service_broker(ctx, kService, db).outbox;
+    co_await bootstrap(*svc);
+    const std::int64_t n = co_await seed_demo_users(*svc, password);
+    std::cout << "auth: " << n << " demo users created (" << models::demo::users().size() - n
+              << " present already)\n";
+  };
   m.commands.push_back({"auth rotate-keys",
                         "new signing key; the old one verifies until its tokens expire",
                         rotate_keys});

@@ -47,6 +47,10 @@ bool is_read(std::string_view sql) {
 struct Database::Impl {
   DatabaseOptions options;
   std::unique_ptr<Driver> driver;
+  // PostgreSQL: a thread per pooled connection (ADR 0009). A statement waiting for a row
+  // lock blocks its thread; on the shared worker pool, enough such waiters would take every
+  // worker and the transaction holding the lock could never run its COMMIT.
+  std::unique_ptr<exec::WorkerPool> dedicated;
   exec::WorkerPool& workers;
   std::shared_ptr<Pool> writer;
   std::shared_ptr<Pool> reader;  // SQLite only; else == writer
@@ -63,7 +67,12 @@ struct Database::Impl {
   bool control_as_script = true;
 
   Impl(DatabaseOptions o, std::unique_ptr<Driver> d, exec::WorkerPool& w)
-      : options(std::move(o)), driver(std::move(d)), workers(w) {
+      : options(std::move(o)),
+        driver(std::move(d)),
+        dedicated(driver->dialect() == Dialect::postgresql
+                      ? std::make_unique<exec::WorkerPool>(options.pool_size, 4096)
+                      : nullptr),
+        workers(dedicated ? *dedicated : w) {
     begin_sql = driver->begin_sql();
     control_as_script = driver->dialect() != Dialect::sqlite;
     if (driver->separate_readers()) {
