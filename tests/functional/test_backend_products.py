@@ -229,3 +229,26 @@ def test_a_read_after_a_write_never_sees_the_old_version(backend):
         assert r.status_code == 200, r.text
         tag = r.headers["ETag"]
     assert backend.api.get(url).json()["stock"] == 25
+
+
+def test_with_redis_as_the_cache_a_read_after_a_write_is_fresh(make_backend, redis_server):
+    """MMX_CACHE_URL=redis://...: entries are shared (redis-py sees them) and every write
+    invalidates them before it answers."""
+    s = make_backend(env={"MMX_CACHE_URL": redis_server.url})
+    p = s.new_product(stock=1)
+    url = f"/api/v1/products/{p['id']}"
+    assert s.api.get(url).json()["stock"] == 1
+    stored = redis_server.client().get(f"mmx:backend:{p['id']}")
+    assert stored is not None and stored.startswith(b"1:"), stored
+    tag = '"1"'
+    for stock in range(2, 12):
+        r = s.api.patch(url, json={"stock": stock}, headers={**s.staff(), "If-Match": tag})
+        assert r.status_code == 200, r.text
+        tag = r.headers["ETag"]
+        assert s.api.get(url).json()["stock"] == stock
+    # An order moves stock: the cached copy must not survive it either.
+    assert s.order([{"product_id": p["id"], "quantity": 4}]).status_code == 201
+    assert s.api.get(url).json()["stock"] == 7
+    r = s.api.delete(url, headers={**s.staff(), "If-Match": s.api.get(url).headers["ETag"]})
+    assert r.status_code == 204
+    assert s.api.get(url).status_code == 404

@@ -367,21 +367,29 @@ awaitable<void> Server::Impl::serve(Conn& c) {
     c.set_deadline(Clock::now() + opt.header_timeout);
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
-    parser.body_limit(opt.body_limit);
+    // Beast checks Content-Length against the body limit while it reads the header, and
+    // never again: the header is read without one, and the limit that applies (the
+    // route's, else the server's) is checked and set below, before a byte of body is read.
+    parser.body_limit(boost::none);
     co_await bhttp::async_read_header(c.sock, buf, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
     std::uint64_t body_limit = opt.body_limit;
     if (!ec && !parser.is_done()) {
-      // A route may allow a bigger body than the server's default (a bulk import): it is
-      // known from the request line, before a byte of the body is read.
+      // A route may allow a bigger body than the server's default (a bulk import), or a
+      // smaller one: it is known from the request line.
       const auto& head = parser.get();
       std::string_view target = head.target();
       Match pre = router.match(parse_method(head.method_string()),
                                target.substr(0, target.find('?')));
       if (pre.kind == Match::Kind::found && pre.route->body_limit) {
         body_limit = *pre.route->body_limit;
-        parser.body_limit(body_limit);
       }
+      parser.body_limit(body_limit);
+      if (auto length = parser.content_length(); length && *length > body_limit) {
+        ec = bhttp::error::body_limit;
+      }
+    }
+    if (!ec && !parser.is_done()) {
       if (parser.get()[bhttp::field::expect] == "100-continue") {
         std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
         if (!co_await write_out(c, cont)) co_return;
