@@ -1,5 +1,3 @@
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <iostream>
 
 #include "audit.hpp"
@@ -11,6 +9,7 @@
 #include "mmx/broker/service_broker.hpp"
 #include "mmx/db/service_database.hpp"
 #include "mmx/log/log.hpp"
+#include "mmx/module/run_sync.hpp"
 #include "mmx/models/demo.hpp"
 #include "routes.hpp"
 
@@ -24,21 +23,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Module init is synchronous and runs before the io threads: start-up database work runs
-// to completion on an io_context of its own (the worker pool is already up).
-template <class T>
-T run_sync(asio::awaitable<T> work) {
-  asio::io_context io;
-  std::exception_ptr error;
-  std::optional<T> result;
-  asio::co_spawn(io, std::move(work), [&](std::exception_ptr ep, T value) {
-    error = ep;
-    if (!ep) result = std::move(value);
-  });
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
+using module::run_sync;
 
 asio::awaitable<bool> start(std::shared_ptr<Service> svc) {
   co_await bootstrap(*svc);

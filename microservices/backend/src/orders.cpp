@@ -7,6 +7,7 @@
 #include "events.hpp"
 #include "mmx/auth/secrets.hpp"
 #include "mmx/errors/http_error.hpp"
+#include "products.hpp"
 
 namespace mmx::backend {
 
@@ -293,14 +294,9 @@ awaitable<OrderPage> list_orders(db::Session& s, OrderFilter f) {
       page.items.push_back(std::move(o));
     }
   }
-  const auto n = static_cast<std::int64_t>(page.items.size());
-  if (n < f.limit && (n > 0 || f.offset == 0)) {
-    page.total = f.offset + n;
-  } else {
-    auto total = co_await s.fetch_value_params<std::int64_t>(
-        "SELECT COUNT(*) FROM orders WHERE " + where, std::move(count_params));
-    page.total = total.value_or(0);
-  }
+  std::string count_sql = "SELECT COUNT(*) FROM orders WHERE " + where;
+  page.total = co_await page_total(s, static_cast<std::int64_t>(page.items.size()), f.limit,
+                                   f.offset, std::move(count_sql), std::move(count_params));
   co_return page;
 }
 

@@ -73,16 +73,18 @@ awaitable<ProductPage> list_products(db::Session& s, ProductFilter f) {
   page.limit = f.limit;
   page.offset = f.offset;
   page.items = co_await s.fetch_all_params<Product>(std::move(sql), std::move(params));
-  // The total only needs counting when this page does not already tell it.
-  const auto n = static_cast<std::int64_t>(page.items.size());
-  if (n < f.limit && (n > 0 || f.offset == 0)) {
-    page.total = f.offset + n;
-  } else {
-    auto total = co_await s.fetch_value_params<std::int64_t>(
-        "SELECT COUNT(*) FROM products WHERE " + where, std::move(count_params));
-    page.total = total.value_or(0);
-  }
+  std::string count_sql = "SELECT COUNT(*) FROM products WHERE " + where;
+  page.total = co_await page_total(s, static_cast<std::int64_t>(page.items.size()), f.limit,
+                                   f.offset, std::move(count_sql), std::move(count_params));
   co_return page;
+}
+
+awaitable<std::int64_t> page_total(db::Session& s, std::int64_t n, std::int64_t limit,
+                                   std::int64_t offset, std::string count_sql,
+                                   db::Params params) {
+  if (n < limit && (n > 0 || offset == 0)) co_return offset + n;
+  auto total = co_await s.fetch_value_params<std::int64_t>(std::move(count_sql), std::move(params));
+  co_return total.value_or(0);
 }
 
 void assign(Product& p, const ProductInput& in) {

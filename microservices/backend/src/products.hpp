@@ -27,6 +27,12 @@ struct ProductFilter {
 };
 awaitable<ProductPage> list_products(db::Session& s, ProductFilter f);
 
+// The `total` of a page of `n` rows: known from the page itself when it is a short page
+// that is not past the end, else counted with `count_sql` (SELECT COUNT(*) ... WHERE ...).
+awaitable<std::int64_t> page_total(db::Session& s, std::int64_t n, std::int64_t limit,
+                                   std::int64_t offset, std::string count_sql,
+                                   db::Params params);
+
 // Inserts with version 1. A taken sku throws db::DbError (unique_violation).
 awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in,
                                   dto::TimePoint now);
