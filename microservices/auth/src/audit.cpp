@@ -1,5 +1,7 @@
 #include "audit.hpp"
 
+#include "mmx/db/where.hpp"
+
 #include "request_util.hpp"
 
 namespace mmx::auth_service {
@@ -20,28 +22,19 @@ awaitable<std::int64_t> audit(db::Session& db, std::string_view actor, std::stri
 }
 
 awaitable<AuditPage> list_audit(db::Session& db, AuditQuery q) {
-  std::string where = " WHERE 1 = 1";
-  db::Params params;
-  auto add = [&](const char* clause, db::Value v) {
-    params.push_back(std::move(v));
-    where += std::string(" AND ") + clause + " $" + std::to_string(params.size());
-  };
-  if (q.actor) add("actor =", *q.actor);
-  if (q.action) add("action =", *q.action);
-  if (q.subject) add("subject =", *q.subject);
-  if (q.outcome) add("outcome =", *q.outcome);
-  if (q.since) add("at_unix >=", *q.since);
-  if (q.until) add("at_unix <", *q.until);
-  db::Params count_params = params;
+  db::Where w;
+  if (q.actor) w.add("actor = " + w.bind(*q.actor));
+  if (q.action) w.add("action = " + w.bind(*q.action));
+  if (q.subject) w.add("subject = " + w.bind(*q.subject));
+  if (q.outcome) w.add("outcome = " + w.bind(*q.outcome));
+  if (q.since) w.add("at_unix >= " + w.bind(*q.since));
+  if (q.until) w.add("at_unix < " + w.bind(*q.until));
   auto total = co_await db.fetch_value_params<std::int64_t>(
-      "SELECT count(*) FROM audit_log" + where, std::move(count_params));
-  params.emplace_back(q.limit);
-  params.emplace_back(q.offset);
-  auto rows = co_await db.fetch_all_params<AuditRecord>(
-      "SELECT id, at, actor, action, subject, outcome, ip, detail FROM audit_log" + where +
-          " ORDER BY id DESC LIMIT $" + std::to_string(params.size() - 1) + " OFFSET $" +
-          std::to_string(params.size()),
-      std::move(params));
+      "SELECT count(*) FROM audit_log" + w.sql(), w.params());
+  std::string sql = "SELECT id, at, actor, action, subject, outcome, ip, detail FROM audit_log" +
+                    w.sql() + " ORDER BY id DESC LIMIT " + w.bind(q.limit) + " OFFSET " +
+                    w.bind(q.offset);
+  auto rows = co_await db.fetch_all_params<AuditRecord>(std::move(sql), w.take_params());
   co_return AuditPage{std::move(rows), total.value_or(0), q.limit, q.offset};
 }
 

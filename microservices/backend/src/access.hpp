@@ -6,7 +6,9 @@
 namespace mmx::backend {
 
 // Catalog writes and the all-orders views.
-inline http::AuthRequirement staff_only() { return http::AuthRequirement::roles({"staff", "admin"}); }
+inline http::AuthRequirement staff_only() {
+  return http::AuthRequirement::roles({"staff", "admin"});
+}
 
 // The private API: client-credentials tokens of services with this scope (or the service's
 // API key, MMX_BACKEND_API_KEY).

@@ -67,7 +67,7 @@ awaitable<Product> change_product(Service& svc, std::int64_t id, ProductChange c
       require_if_match(if_match, current->version, "product");
       ProductInput in = change(*current);
       wanted_sku = in.sku;
-          result = *current;
+      result = *current;
       changed = !same_content(*current, in);
       if (!changed) co_return;
       assign(result, in);
@@ -173,8 +173,9 @@ awaitable<BulkUpsertResult> upsert_products(Service& svc, std::vector<ProductInp
     taken = true;
   }
   if (taken) {
-    throw errors::conflict("A product of this import was created concurrently; nothing was "
-                           "written. Retry.");
+    throw errors::conflict(
+        "A product of this import was created concurrently; nothing was "
+        "written. Retry.");
   }
   co_await invalidate_products(svc, std::move(touched));
   co_return out;

@@ -31,8 +31,6 @@ bool is_iso4217(std::string_view code) {
   return std::binary_search(kCodes.begin(), kCodes.end(), code);
 }
 
-dto::rule::OneOf iso4217() {
-  return {std::vector<std::string>(kCodes.begin(), kCodes.end())};
-}
+dto::rule::OneOf iso4217() { return {std::vector<std::string>(kCodes.begin(), kCodes.end())}; }
 
 }  // namespace mmx::backend

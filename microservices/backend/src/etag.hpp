@@ -7,7 +7,6 @@
 #include <string>
 #include <string_view>
 
-
 namespace mmx::backend {
 
 std::string etag(std::int64_t version);

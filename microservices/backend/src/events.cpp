@@ -18,11 +18,16 @@ awaitable<void> add(Service& svc, db::Transaction& tx, std::string_view topic,
 
 std::string_view order_event_type(OrderStatus s) {
   switch (s) {
-    case OrderStatus::paid: return models::event_types::order_paid;
-    case OrderStatus::shipped: return models::event_types::order_shipped;
-    case OrderStatus::delivered: return models::event_types::order_delivered;
-    case OrderStatus::cancelled: return models::event_types::order_cancelled;
-    default: return models::event_types::order_placed;
+    case OrderStatus::paid:
+      return models::event_types::order_paid;
+    case OrderStatus::shipped:
+      return models::event_types::order_shipped;
+    case OrderStatus::delivered:
+      return models::event_types::order_delivered;
+    case OrderStatus::cancelled:
+      return models::event_types::order_cancelled;
+    default:
+      return models::event_types::order_placed;
   }
 }
 
@@ -30,9 +35,8 @@ std::string_view order_event_type(OrderStatus s) {
 
 awaitable<void> emit_product(Service& svc, db::Transaction& tx, std::string_view type,
                              const Product& p, std::string traceparent) {
-  models::ProductEvent data{p.id,    p.sku,      p.name,   p.description,
-                            p.price_cents, p.currency, p.stock, p.category,
-                            p.active, p.version, p.updated_at};
+  models::ProductEvent data{p.id,    p.sku,      p.name,   p.description, p.price_cents, p.currency,
+                            p.stock, p.category, p.active, p.version,     p.updated_at};
   co_await add(svc, tx, models::topics::catalog_products, type, std::to_string(p.id),
                dto::to_json(data), p.updated_at, std::move(traceparent));
 }

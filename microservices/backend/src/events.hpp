@@ -20,7 +20,7 @@ awaitable<void> emit_product_deleted(Service& svc, db::Transaction& tx, const Pr
                                      std::string traceparent);
 // order.<status> with the order after the transition; `at` is when it happened (the seed
 // writes history, so it is not always now).
-awaitable<void> emit_order(Service& svc, db::Transaction& tx, const Order& o,
-                           dto::TimePoint at, std::string traceparent);
+awaitable<void> emit_order(Service& svc, db::Transaction& tx, const Order& o, dto::TimePoint at,
+                           std::string traceparent);
 
 }  // namespace mmx::backend

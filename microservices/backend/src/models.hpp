@@ -65,16 +65,16 @@ BOOST_DESCRIBE_STRUCT(ProductInput, (),
 // The writable members' rules, shared by POST/PUT (members with a default may be left out:
 // pass MMX_BACKEND_DEFAULTED) and PATCH (every member optional: pass nothing).
 #define MMX_BACKEND_DEFAULTED , has_default()
-#define MMX_BACKEND_PRODUCT_RULES(D)                                                          \
-  (sku, length(1, 64), pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),                              \
-   description("Stock keeping unit: letters, digits, '.', '_' and '-', unique"),            \
-   example("BK-0042")),                                                                       \
-      (name, length(1, 200), example("The Art of Computer Programming")),                   \
-      (description, length(0, 10000) D),                                                      \
+#define MMX_BACKEND_PRODUCT_RULES(D)                                                            \
+  (sku, length(1, 64), pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),                                 \
+   description("Stock keeping unit: letters, digits, '.', '_' and '-', unique"),                \
+   example("BK-0042")),                                                                         \
+      (name, length(1, 200), example("The Art of Computer Programming")),                       \
+      (description, length(0, 10000) D),                                                        \
       (price_cents, range(0, kMaxPriceCents), description("Unit price in minor units (cents)"), \
-       example(4999)),                                                                        \
-      (currency, iso4217(), description("ISO 4217 code"), example("EUR")),                    \
-      (stock, range(0, kMaxStock) D), (category, length(0, 100), example("books") D),         \
+       example(4999)),                                                                          \
+      (currency, iso4217(), description("ISO 4217 code"), example("EUR")),                      \
+      (stock, range(0, kMaxStock) D), (category, length(0, 100), example("books") D),           \
       (active, description("False: hidden from everyone but staff") D)
 
 MMX_DTO_CONSTRAINTS(ProductInput, MMX_BACKEND_PRODUCT_RULES(MMX_BACKEND_DEFAULTED))
@@ -110,8 +110,7 @@ struct OrderLineInput {
   std::int32_t quantity = 0;
 };
 BOOST_DESCRIBE_STRUCT(OrderLineInput, (), (product_id, quantity))
-MMX_DTO_CONSTRAINTS(OrderLineInput, (product_id, minimum(1)),
-                    (quantity, range(1, kMaxQuantity)))
+MMX_DTO_CONSTRAINTS(OrderLineInput, (product_id, minimum(1)), (quantity, range(1, kMaxQuantity)))
 
 struct PlaceOrder {
   std::vector<OrderLineInput> lines;

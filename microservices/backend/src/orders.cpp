@@ -6,6 +6,8 @@
 #include "catalog.hpp"
 #include "events.hpp"
 #include "mmx/auth/secrets.hpp"
+#include "mmx/db/where.hpp"
+#include "mmx/dto/detail/check.hpp"
 #include "mmx/errors/http_error.hpp"
 #include "products.hpp"
 
@@ -46,12 +48,9 @@ struct StatusRow {
 };
 BOOST_DESCRIBE_STRUCT(StatusRow, (), (status, orders, total_cents))
 
+// Stored as the enumerator's name; the CHECK constraint keeps the column to those.
 OrderStatus parse_status(const std::string& s) {
-  if (s == "paid") return OrderStatus::paid;
-  if (s == "shipped") return OrderStatus::shipped;
-  if (s == "delivered") return OrderStatus::delivered;
-  if (s == "cancelled") return OrderStatus::cancelled;
-  return OrderStatus::pending;
+  return dto::detail::enum_from_name<OrderStatus>(s).value_or(OrderStatus::pending);
 }
 
 Order to_order(const OrderRow& r) {
@@ -73,8 +72,8 @@ Order to_order(const OrderRow& r) {
 }
 
 OrderLine to_line(const OrderLineRow& l) {
-  return {l.product_id, l.sku, l.name, l.quantity, l.unit_price_cents,
-          l.unit_price_cents * l.quantity};
+  return {
+      l.product_id, l.sku, l.name, l.quantity, l.unit_price_cents, l.unit_price_cents * l.quantity};
 }
 
 // What the Idempotency-Key is bound to: the lines, in order.
@@ -126,32 +125,33 @@ awaitable<Placed> replay(db::Session& s, const OrderRow& row, const std::string&
 
 const char* time_column(OrderStatus s) {
   switch (s) {
-    case OrderStatus::paid: return "paid_at";
-    case OrderStatus::shipped: return "shipped_at";
-    case OrderStatus::delivered: return "delivered_at";
-    default: return "cancelled_at";
+    case OrderStatus::paid:
+      return "paid_at";
+    case OrderStatus::shipped:
+      return "shipped_at";
+    case OrderStatus::delivered:
+      return "delivered_at";
+    default:
+      return "cancelled_at";
   }
 }
 
 }  // namespace
 
-std::string_view status_name(OrderStatus s) {
-  switch (s) {
-    case OrderStatus::paid: return "paid";
-    case OrderStatus::shipped: return "shipped";
-    case OrderStatus::delivered: return "delivered";
-    case OrderStatus::cancelled: return "cancelled";
-    default: return "pending";
-  }
-}
+std::string_view status_name(OrderStatus s) { return dto::detail::enum_name(s); }
 
 bool transition_allowed(OrderStatus from, OrderStatus to) {
   switch (to) {
-    case OrderStatus::paid: return from == OrderStatus::pending;
-    case OrderStatus::shipped: return from == OrderStatus::paid;
-    case OrderStatus::delivered: return from == OrderStatus::shipped;
-    case OrderStatus::cancelled: return from == OrderStatus::pending || from == OrderStatus::paid;
-    default: return false;
+    case OrderStatus::paid:
+      return from == OrderStatus::pending;
+    case OrderStatus::shipped:
+      return from == OrderStatus::paid;
+    case OrderStatus::delivered:
+      return from == OrderStatus::shipped;
+    case OrderStatus::cancelled:
+      return from == OrderStatus::pending || from == OrderStatus::paid;
+    default:
+      return false;
   }
 }
 
@@ -201,12 +201,12 @@ awaitable<Placed> place_order(Service& svc, PlaceRequest in) {
             errors.push_back({at, "no such product (or it is not for sale)"});
             continue;
           }
-          throw std::move(
-              errors::conflict("Not enough stock of " + why->sku + ": " +
-                               std::to_string(why->stock) + " left, " +
-                               std::to_string(line.quantity) + " ordered. Nothing was ordered.")
-                  .with_extension("product_id", line.product_id)
-                  .with_extension("available", why->stock));
+          throw std::move(errors::conflict("Not enough stock of " + why->sku + ": " +
+                                           std::to_string(why->stock) + " left, " +
+                                           std::to_string(line.quantity) +
+                                           " ordered. Nothing was ordered.")
+                              .with_extension("product_id", line.product_id)
+                              .with_extension("available", why->stock));
         }
         if (o.currency.empty()) o.currency = r->currency;
         if (r->currency != o.currency) {
@@ -215,8 +215,8 @@ awaitable<Placed> place_order(Service& svc, PlaceRequest in) {
           continue;
         }
         moved.emplace_back(r->id, r->version);
-        o.lines.push_back(
-            {r->id, r->sku, r->name, line.quantity, r->price_cents, r->price_cents * line.quantity});
+        o.lines.push_back({r->id, r->sku, r->name, line.quantity, r->price_cents,
+                           r->price_cents * line.quantity});
         o.total_cents += r->price_cents * line.quantity;
       }
       if (!errors.empty()) throw errors::unprocessable(std::move(errors));
@@ -264,18 +264,14 @@ awaitable<std::optional<Order>> find_order(db::Session& s, std::int64_t id) {
 }
 
 awaitable<OrderPage> list_orders(db::Session& s, OrderFilter f) {
-  std::string where = "1 = 1";
-  db::Params params;
-  auto bind = [&](const auto& v) {
-    params.push_back(db::to_db_value(v));
-    return "$" + std::to_string(params.size());
-  };
-  if (f.user_id) where += " AND user_id = " + bind(*f.user_id);
-  if (f.status) where += " AND status = " + bind(std::string(status_name(*f.status)));
-  db::Params count_params = params;
-  std::string sql = std::string("SELECT ") + kOrderColumns + " FROM orders WHERE " + where +
-                    " ORDER BY id DESC LIMIT " + bind(f.limit) + " OFFSET " + bind(f.offset);
-  auto rows = co_await s.fetch_all_params<OrderRow>(std::move(sql), std::move(params));
+  db::Where w;
+  if (f.user_id) w.add("user_id = " + w.bind(*f.user_id));
+  if (f.status) w.add("status = " + w.bind(std::string(status_name(*f.status))));
+  db::Params count_params = w.params();
+  std::string count_sql = "SELECT COUNT(*) FROM orders" + w.sql();
+  std::string sql = std::string("SELECT ") + kOrderColumns + " FROM orders" + w.sql() +
+                    " ORDER BY id DESC LIMIT " + w.bind(f.limit) + " OFFSET " + w.bind(f.offset);
+  auto rows = co_await s.fetch_all_params<OrderRow>(std::move(sql), w.take_params());
   OrderPage page;
   page.limit = f.limit;
   page.offset = f.offset;
@@ -285,7 +281,8 @@ awaitable<OrderPage> list_orders(db::Session& s, OrderFilter f) {
     for (const auto& r : rows) ids += (ids.empty() ? "" : ", ") + std::to_string(r.id);
     auto lines = co_await s.fetch_all<OrderLineRow>(
         "SELECT order_id, product_id, sku, name, quantity, unit_price_cents FROM order_lines "
-        "WHERE order_id IN (" + ids + ") ORDER BY order_id, line_no");
+        "WHERE order_id IN (" +
+        ids + ") ORDER BY order_id, line_no");
     std::map<std::int64_t, std::vector<OrderLine>> by_order;
     for (const auto& l : lines) by_order[l.order_id].push_back(to_line(l));
     for (const auto& r : rows) {
@@ -294,7 +291,6 @@ awaitable<OrderPage> list_orders(db::Session& s, OrderFilter f) {
       page.items.push_back(std::move(o));
     }
   }
-  std::string count_sql = "SELECT COUNT(*) FROM orders WHERE " + where;
   page.total = co_await page_total(s, static_cast<std::int64_t>(page.items.size()), f.limit,
                                    f.offset, std::move(count_sql), std::move(count_params));
   co_return page;
@@ -314,10 +310,10 @@ awaitable<Order> transition_order(Service& svc, Transition t) {
     result = std::move(*current);
     if (result.status == t.to) co_return;  // a retried callback: already done
     if (!transition_allowed(result.status, t.to)) {
-      throw std::move(errors::conflict("An order that is " +
-                                       std::string(status_name(result.status)) +
-                                       " cannot become " + std::string(status_name(t.to)) + ".")
-                          .with_extension("status", boost::json::string(status_name(result.status))));
+      throw std::move(
+          errors::conflict("An order that is " + std::string(status_name(result.status)) +
+                           " cannot become " + std::string(status_name(t.to)) + ".")
+              .with_extension("status", boost::json::string(status_name(result.status))));
     }
     const dto::TimePoint now = t.at.value_or(std::chrono::system_clock::now());
     const std::string from(status_name(result.status));

@@ -16,8 +16,7 @@ namespace mmx::backend {
 
 class ProductCache {
  public:
-  explicit ProductCache(std::shared_ptr<cache::VersionedCache> cache)
-      : cache_(std::move(cache)) {}
+  explicit ProductCache(std::shared_ptr<cache::VersionedCache> cache) : cache_(std::move(cache)) {}
 
   struct Hit {
     std::int64_t version = 0;

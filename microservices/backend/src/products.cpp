@@ -1,5 +1,6 @@
 #include "products.hpp"
 
+#include "mmx/db/where.hpp"
 
 namespace mmx::backend {
 
@@ -15,11 +16,16 @@ std::string select_where(const char* where) {
 
 const char* sort_column(ProductSort s) {
   switch (s) {
-    case ProductSort::name: return "name";
-    case ProductSort::price: return "price_cents";
-    case ProductSort::created: return "created_at";
-    case ProductSort::stock: return "stock";
-    default: return "id";
+    case ProductSort::name:
+      return "name";
+    case ProductSort::price:
+      return "price_cents";
+    case ProductSort::created:
+      return "created_at";
+    case ProductSort::stock:
+      return "stock";
+    default:
+      return "id";
   }
 }
 
@@ -48,40 +54,34 @@ awaitable<std::optional<Product>> find_product_by_sku(db::Session& s, std::strin
 }
 
 awaitable<ProductPage> list_products(db::Session& s, ProductFilter f) {
-  std::string where = "1 = 1";
-  db::Params params;
-  auto bind = [&](const auto& v) {
-    params.push_back(db::to_db_value(v));
-    return "$" + std::to_string(params.size());
-  };
-  if (!f.include_inactive) where += " AND active";
-  if (f.active) where += " AND active = " + bind(*f.active);
-  if (f.category) where += " AND category = " + bind(*f.category);
-  if (f.min_price) where += " AND price_cents >= " + bind(*f.min_price);
-  if (f.max_price) where += " AND price_cents <= " + bind(*f.max_price);
+  db::Where w;
+  if (!f.include_inactive) w.add("active");
+  if (f.active) w.add("active = " + w.bind(*f.active));
+  if (f.category) w.add("category = " + w.bind(*f.category));
+  if (f.min_price) w.add("price_cents >= " + w.bind(*f.min_price));
+  if (f.max_price) w.add("price_cents <= " + w.bind(*f.max_price));
   if (f.text) {
-    const std::string p = bind(like_pattern(*f.text));
-    where += " AND (lower(name) LIKE " + p + " ESCAPE '\\' OR lower(description) LIKE " + p +
-             " ESCAPE '\\')";
+    const std::string p = w.bind(like_pattern(*f.text));
+    w.add("(lower(name) LIKE " + p + " ESCAPE '\\' OR lower(description) LIKE " + p +
+          " ESCAPE '\\')");
   }
-  db::Params count_params = params;
+  db::Params count_params = w.params();
+  std::string count_sql = "SELECT COUNT(*) FROM products" + w.sql();
   const char* dir = f.descending ? " DESC" : " ASC";
-  std::string sql = std::string("SELECT ") + kColumns + " FROM products WHERE " + where +
-                    " ORDER BY " + sort_column(f.sort) + dir + ", id" + dir + " LIMIT " +
-                    bind(f.limit) + " OFFSET " + bind(f.offset);
+  std::string sql = std::string("SELECT ") + kColumns + " FROM products" + w.sql() + " ORDER BY " +
+                    sort_column(f.sort) + dir + ", id" + dir + " LIMIT " + w.bind(f.limit) +
+                    " OFFSET " + w.bind(f.offset);
   ProductPage page;
   page.limit = f.limit;
   page.offset = f.offset;
-  page.items = co_await s.fetch_all_params<Product>(std::move(sql), std::move(params));
-  std::string count_sql = "SELECT COUNT(*) FROM products WHERE " + where;
+  page.items = co_await s.fetch_all_params<Product>(std::move(sql), w.take_params());
   page.total = co_await page_total(s, static_cast<std::int64_t>(page.items.size()), f.limit,
                                    f.offset, std::move(count_sql), std::move(count_params));
   co_return page;
 }
 
 awaitable<std::int64_t> page_total(db::Session& s, std::int64_t n, std::int64_t limit,
-                                   std::int64_t offset, std::string count_sql,
-                                   db::Params params) {
+                                   std::int64_t offset, std::string count_sql, db::Params params) {
   if (n < limit && (n > 0 || offset == 0)) co_return offset + n;
   auto total = co_await s.fetch_value_params<std::int64_t>(std::move(count_sql), std::move(params));
   co_return total.value_or(0);
@@ -104,8 +104,7 @@ bool same_content(const Product& p, const ProductInput& in) {
          p.category == in.category && p.active == in.active;
 }
 
-awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in,
-                                  dto::TimePoint now) {
+awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in, dto::TimePoint now) {
   static const std::string sql =
       "INSERT INTO products (sku, name, description, price_cents, currency, stock, category, "
       "active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, "
@@ -121,8 +120,8 @@ awaitable<bool> store_product(db::Transaction& tx, const Product& p) {
       "UPDATE products SET sku = $3, name = $4, description = $5, price_cents = $6, "
       "currency = $7, stock = $8, category = $9, active = $10, updated_at = $11, version = $2 "
       "WHERE id = $1 AND version = $2 - 1",
-      p.id, p.version, p.sku, p.name, p.description, p.price_cents, p.currency, p.stock,
-      p.category, p.active, p.updated_at);
+      p.id, p.version, p.sku, p.name, p.description, p.price_cents, p.currency, p.stock, p.category,
+      p.active, p.updated_at);
   co_return n == 1;
 }
 

@@ -18,7 +18,7 @@ enum class ProductSort { id, name, price, created, stock };
 struct ProductFilter {
   std::optional<std::string> category;
   std::optional<std::int64_t> min_price, max_price;  // inclusive, minor units
-  std::optional<std::string> text;                    // in name or description
+  std::optional<std::string> text;                   // in name or description
   bool include_inactive = false;
   std::optional<bool> active;  // only (in)active ones, within what include_inactive allows
   ProductSort sort = ProductSort::id;
@@ -30,12 +30,10 @@ awaitable<ProductPage> list_products(db::Session& s, ProductFilter f);
 // The `total` of a page of `n` rows: known from the page itself when it is a short page
 // that is not past the end, else counted with `count_sql` (SELECT COUNT(*) ... WHERE ...).
 awaitable<std::int64_t> page_total(db::Session& s, std::int64_t n, std::int64_t limit,
-                                   std::int64_t offset, std::string count_sql,
-                                   db::Params params);
+                                   std::int64_t offset, std::string count_sql, db::Params params);
 
 // Inserts with version 1. A taken sku throws db::DbError (unique_violation).
-awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in,
-                                  dto::TimePoint now);
+awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in, dto::TimePoint now);
 
 // Writes every member of `p` (whose version is already the new one) if the row still has
 // version p.version - 1. False: the row changed or went away since it was read.

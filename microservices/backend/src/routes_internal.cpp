@@ -42,9 +42,10 @@ void mount_internal_routes(http::Router& r, std::shared_ptr<Service> svc) {
            co_return http::Response::of(o);
          })
       .summary("Move an order to its next status (payment, fulfilment)")
-      .description("pending -> paid -> shipped -> delivered; cancelled from pending or paid, "
-                   "restocking. The status it already has is a no-op, so a retried callback "
-                   "is safe.")
+      .description(
+          "pending -> paid -> shipped -> delivered; cancelled from pending or paid, "
+          "restocking. The status it already has is a no-op, so a retried callback "
+          "is safe.")
       .auth(internal_only())
       .body<StatusChange>()
       .returns<Order>(200, "The order after the transition")

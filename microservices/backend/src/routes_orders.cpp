@@ -1,6 +1,7 @@
 // Orders for their owners (customers see only their own) and for staff (all, with filters).
 #include "access.hpp"
 #include "mmx/auth/principal.hpp"
+#include "mmx/dto/detail/check.hpp"
 #include "mmx/errors/http_error.hpp"
 #include "mmx/http/query_reader.hpp"
 #include "orders.hpp"
@@ -33,8 +34,9 @@ std::optional<std::string> idempotency_key(const http::Request& req) {
     errs.push_back({{"parameter", "Idempotency-Key"},
                     {"in", "header"},
                     {"detail", "must be 1 to 255 printable ASCII characters"}});
-    throw std::move(errors::HttpError(422, "header Idempotency-Key must be 1 to 255 printable "
-                                           "ASCII characters.")
+    throw std::move(errors::HttpError(422,
+                                      "header Idempotency-Key must be 1 to 255 printable "
+                                      "ASCII characters.")
                         .with_type("urn:micromax:problem:validation")
                         .with_extension("errors", std::move(errs)));
   }
@@ -46,11 +48,10 @@ OrderFilter read_filter(const http::Request& req, const Service& svc) {
   OrderFilter f;
   f.limit = q.integer("limit", 1, svc.settings.page_max).value_or(svc.settings.page_default);
   f.offset = q.integer("offset", 0, 1'000'000'000).value_or(0);
-  auto status =
-      q.choice("status", {"pending", "paid", "shipped", "delivered", "cancelled"});
+  auto status = q.choice("status", {"pending", "paid", "shipped", "delivered", "cancelled"});
   f.user_id = q.text("user_id", 128);
   q.finish();
-  if (status) f.status = dto::from_json<OrderStatus>(boost::json::value(*status));
+  if (status) f.status = dto::detail::enum_from_name<OrderStatus>(*status);
   return f;
 }
 
@@ -154,8 +155,9 @@ void mount_order_routes(http::Router& r, std::shared_ptr<Service> svc) {
            co_return http::Response::of(o);
          })
       .summary("Move an order to its next status")
-      .description("Staff. pending -> paid -> shipped -> delivered; cancelled from pending or "
-                   "paid. The status it already has is a no-op.")
+      .description(
+          "Staff. pending -> paid -> shipped -> delivered; cancelled from pending or "
+          "paid. The status it already has is a no-op.")
       .auth(staff_only())
       .body<StatusChange>()
       .returns<Order>(200, "The order after the transition")

@@ -23,19 +23,51 @@ struct Category {
 };
 
 const std::array<Category, 8> kCategories = {{
-    {"books", "BK", {"Novel", "Cookbook", "Atlas", "Anthology", "Biography", "Guide", "Handbook", "Poetry"}, 799, 5999},
-    {"electronics", "EL", {"Headphones", "Charger", "Speaker", "Keyboard", "Mouse", "Monitor", "Router", "Webcam"}, 1499, 49999},
-    {"home", "HM", {"Lamp", "Rug", "Vase", "Clock", "Cushion", "Mirror", "Blanket", "Shelf"}, 999, 19999},
-    {"garden", "GD", {"Rake", "Planter", "Hose", "Shears", "Bench", "Lantern", "Trowel", "Birdhouse"}, 599, 24999},
-    {"toys", "TY", {"Puzzle", "Robot", "Kite", "Train Set", "Doll", "Yo-yo", "Board Game", "Blocks"}, 499, 8999},
-    {"sports", "SP", {"Ball", "Racket", "Yoga Mat", "Helmet", "Bottle", "Gloves", "Jump Rope", "Backpack"}, 899, 17999},
-    {"clothing", "CL", {"T-shirt", "Hoodie", "Scarf", "Cap", "Jacket", "Socks", "Sweater", "Raincoat"}, 999, 14999},
-    {"grocery", "GR", {"Coffee", "Tea", "Olive Oil", "Honey", "Chocolate", "Pasta", "Granola", "Spices"}, 299, 2999},
+    {"books",
+     "BK",
+     {"Novel", "Cookbook", "Atlas", "Anthology", "Biography", "Guide", "Handbook", "Poetry"},
+     799,
+     5999},
+    {"electronics",
+     "EL",
+     {"Headphones", "Charger", "Speaker", "Keyboard", "Mouse", "Monitor", "Router", "Webcam"},
+     1499,
+     49999},
+    {"home",
+     "HM",
+     {"Lamp", "Rug", "Vase", "Clock", "Cushion", "Mirror", "Blanket", "Shelf"},
+     999,
+     19999},
+    {"garden",
+     "GD",
+     {"Rake", "Planter", "Hose", "Shears", "Bench", "Lantern", "Trowel", "Birdhouse"},
+     599,
+     24999},
+    {"toys",
+     "TY",
+     {"Puzzle", "Robot", "Kite", "Train Set", "Doll", "Yo-yo", "Board Game", "Blocks"},
+     499,
+     8999},
+    {"sports",
+     "SP",
+     {"Ball", "Racket", "Yoga Mat", "Helmet", "Bottle", "Gloves", "Jump Rope", "Backpack"},
+     899,
+     17999},
+    {"clothing",
+     "CL",
+     {"T-shirt", "Hoodie", "Scarf", "Cap", "Jacket", "Socks", "Sweater", "Raincoat"},
+     999,
+     14999},
+    {"grocery",
+     "GR",
+     {"Coffee", "Tea", "Olive Oil", "Honey", "Chocolate", "Pasta", "Granola", "Spices"},
+     299,
+     2999},
 }};
 
-constexpr std::array<const char*, 10> kAdjectives = {
-    "Classic", "Compact", "Deluxe", "Everyday", "Handmade",
-    "Nordic", "Organic", "Premium", "Rustic", "Vintage"};
+constexpr std::array<const char*, 10> kAdjectives = {"Classic",  "Compact", "Deluxe",  "Everyday",
+                                                     "Handmade", "Nordic",  "Organic", "Premium",
+                                                     "Rustic",   "Vintage"};
 
 // Our own ranges on top of mt19937_64 (whose output the standard fixes): the distributions
 // of <random> differ between standard libraries, and the demo data must not.
@@ -92,16 +124,17 @@ awaitable<SeedReport> seed_demo_data(Service& svc) {
   const auto now = floor<seconds>(system_clock::now());
   // Named arguments: see routes_products.cpp on g++ 12 and converted temporaries.
   std::vector<ProductInput> products = demo_catalog(rng);
+  std::vector<bool> active;
+  for (const auto& p : products) active.push_back(p.active);
   std::optional<dto::TimePoint> opened = now - days(kDays + 1);
   BulkUpsertResult catalog =
       co_await upsert_products(svc, std::move(products), std::string(), std::move(opened));
   report.products = static_cast<std::int64_t>(catalog.items.size());
 
+  // The result lists the rows in input order: what was active is known without a query.
   std::vector<std::int64_t> sellable;
-  for (const auto& item : catalog.items) {
-    auto p = co_await svc.db->fetch_value<bool>("SELECT active FROM products WHERE id = $1",
-                                                item.id);
-    if (p && *p) sellable.push_back(item.id);
+  for (std::size_t i = 0; i < catalog.items.size(); ++i) {
+    if (active[i]) sellable.push_back(catalog.items[i].id);
   }
   std::vector<std::string> customers;
   for (const auto& u : models::demo::users()) {

@@ -17,9 +17,9 @@ using awaitable = boost::asio::awaitable<T>;
 
 struct Service {
   BackendSettings settings;
-  std::shared_ptr<db::Database> db;              // null in docs-only mode
-  std::shared_ptr<broker::Outbox> outbox;        // null: no events (docs-only, commands)
-  std::unique_ptr<ProductCache> cache;           // null: no caching
+  std::shared_ptr<db::Database> db;        // null in docs-only mode
+  std::shared_ptr<broker::Outbox> outbox;  // null: no events (docs-only, commands)
+  std::unique_ptr<ProductCache> cache;     // null: no caching
 };
 
 // The CloudEvents `source` of every event the backend emits.

@@ -14,8 +14,8 @@ void declare_settings(config::SettingRegistry& r) {
   cache::declare_cache_settings(r);
   auth::declare_service_api_key(r, kService);  // MMX_BACKEND_API_KEY, for /internal/v1
   models::demo::declare_demo_settings(r);
-  auto add = [&](std::string name, Kind kind, std::string def, std::string help,
-                 std::int64_t min, std::int64_t max) {
+  auto add = [&](std::string name, Kind kind, std::string def, std::string help, std::int64_t min,
+                 std::int64_t max) {
     r.add(config::make_setting(std::move(name), kind, std::move(def), std::move(help), kService,
                                min, max));
   };
