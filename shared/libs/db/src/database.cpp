@@ -112,8 +112,8 @@ struct Database::Impl {
 
   // On the io thread, when the driver knows the statement to be quick (SQLite, ADR 0007):
   // true with the rows streamed; false and nothing done when it must be offloaded.
-  bool try_inline(Lease& lease, std::string_view sql, const Params& params,
-                  RowConsumer& consumer, std::int64_t& affected) {
+  bool try_inline(Lease& lease, std::string_view sql, const Params& params, RowConsumer& consumer,
+                  std::int64_t& affected) {
     Connection* c = lease.existing();
     if (!c) return false;
     Connection::InlineRun done;
@@ -133,13 +133,23 @@ struct Database::Impl {
   // Rows go to `consumer`; returns rows affected. By reference: every caller passes objects
   // of its own (suspended) frame, and the hot path then copies neither the SQL nor the
   // parameters.
+  // With `release`, the worker gives the connection back as soon as the statement is done
+  // (see Lease::release), whether it succeeded or not.
   asio::awaitable<std::int64_t> offload_run(Lease& lease, const std::string& sql,
-                                            const Params& params, RowConsumer& consumer) {
+                                            const Params& params, RowConsumer& consumer,
+                                            bool release = false) {
     if (ran_on_worker) ran_on_worker->inc();
     auto t0 = Clock::now();
     std::int64_t affected = 0;
     try {
-      affected = co_await exec::offload(workers, [&lease, &sql, &params, &consumer] {
+      affected = co_await exec::offload(workers, [&lease, &sql, &params, &consumer, release] {
+        struct Release {
+          Lease& lease;
+          bool on;
+          ~Release() {
+            if (on) lease.release();
+          }
+        } done{lease, release};
         return lease.connection().execute_each(sql, params, consumer);
       });
     } catch (const DbError& e) {
@@ -155,16 +165,25 @@ struct Database::Impl {
     std::int64_t ignored = 0;
     return !control_as_script && try_inline(lease, sql, kNoParams, ignore_rows(), ignored);
   }
-  // ... else on a worker.
-  asio::awaitable<void> control(Lease& lease, const std::string& sql) {
-    if (!control_as_script) {
-      co_await offload_run(lease, sql, kNoParams, ignore_rows());
-      co_return;
-    }
+  // ... else on a worker. With `ends`, the statement ends the transaction: once it has
+  // succeeded the worker gives the connection back (a failed one stays leased, and the
+  // lease rolls back). On SQLite's single writer this keeps the next transaction from
+  // waiting for this one's resumption on a busy io thread.
+  asio::awaitable<void> control(Lease& lease, const std::string& sql, bool ends = false) {
     if (ran_on_worker) ran_on_worker->inc();
     auto t0 = Clock::now();
     try {
-      co_await exec::offload(workers, [&lease, &sql] { lease.connection().execute_script(sql); });
+      co_await exec::offload(workers, [this, &lease, &sql, ends] {
+        if (control_as_script) {
+          lease.connection().execute_script(sql);
+        } else {
+          lease.connection().execute_each(sql, kNoParams, ignore_rows());
+        }
+        if (ends) {
+          lease.in_transaction = false;
+          lease.release();
+        }
+      });
     } catch (const DbError& e) {
       count_error(e);
       throw;
@@ -185,18 +204,22 @@ std::shared_ptr<Database> Database::open(DatabaseOptions options, std::unique_pt
   auto impl = std::make_unique<Impl>(std::move(options), std::move(driver), workers);
   if (metrics) {
     const std::string& n = impl->options.name;
-    impl->wait_seconds = &metrics->histogram("mmx_db_pool_wait_seconds",
-                                             "Time spent waiting for a free connection", {"db"})
+    impl->wait_seconds = &metrics
+                              ->histogram("mmx_db_pool_wait_seconds",
+                                          "Time spent waiting for a free connection", {"db"})
                               .with({n});
-    impl->query_seconds = &metrics->histogram("mmx_db_query_duration_seconds",
-                                              "Statement latency, including the worker handoff",
-                                              {"db"})
-                               .with({n});
-    impl->errors = &metrics->counter("mmx_db_errors_total", "Database errors by kind", {"db", "kind"});
-    impl->retries = &metrics->counter("mmx_db_transaction_retries_total",
-                                      "Transactions re-run after a serialization failure or deadlock",
-                                      {"db"})
-                         .with({n});
+    impl->query_seconds =
+        &metrics
+             ->histogram("mmx_db_query_duration_seconds",
+                         "Statement latency, including the worker handoff", {"db"})
+             .with({n});
+    impl->errors =
+        &metrics->counter("mmx_db_errors_total", "Database errors by kind", {"db", "kind"});
+    impl->retries =
+        &metrics
+             ->counter("mmx_db_transaction_retries_total",
+                       "Transactions re-run after a serialization failure or deadlock", {"db"})
+             .with({n});
     auto& ran = metrics->counter("mmx_db_statements_total",
                                  "Statements by where they ran: inline on the io thread (quick "
                                  "SQLite statements) or on the worker pool",
@@ -219,6 +242,10 @@ std::shared_ptr<Database> Database::open(DatabaseOptions options, std::unique_pt
       metrics::append_header(out, "mmx_db_pool_waiting", "Requests waiting for a connection",
                              metrics::Type::gauge);
       metrics::append_sample(out, "mmx_db_pool_waiting", labels, double(s.waiting));
+      metrics::append_header(out, "mmx_db_pool_queued_total",
+                             "Connection requests that had to queue for a free connection",
+                             metrics::Type::counter);
+      metrics::append_sample(out, "mmx_db_pool_queued_total", labels, double(s.queued));
     });
   }
   return db;
@@ -251,13 +278,13 @@ void Database::connect() {
   }
 }
 
-bool Database::try_run_inline(const std::string& sql, const Params& params,
-                              RowConsumer& consumer, std::int64_t& affected) {
+bool Database::try_run_inline(const std::string& sql, const Params& params, RowConsumer& consumer,
+                              std::int64_t& affected) {
   if (!impl_->driver->separate_readers()) return false;  // only SQLite runs inline
   bool read = is_read(sql);
   auto& pool = read ? impl_->reader : impl_->writer;
   Pool::Slot slot;
-  if (!pool->try_acquire(slot)) return false;
+  if (!pool->try_acquire_idle(slot)) return false;
   // On the stack, not try_lease(): no allocation, and the (zero) pool wait is recorded only
   // when the statement did run here (else run_each() leases again and records it).
   Lease lease(pool, std::move(slot), *impl_->driver, impl_->workers, read);
@@ -276,7 +303,7 @@ asio::awaitable<std::int64_t> Database::run_each(std::string sql, Params params,
   try {
     std::int64_t affected = 0;
     if (impl_->try_inline(*lease, sql, params, consumer, affected)) co_return affected;
-    co_return co_await impl_->offload_run(*lease, sql, params, consumer);
+    co_return co_await impl_->offload_run(*lease, sql, params, consumer, /*release=*/true);
   } catch (const DbError& e) {
     // A pooled connection that died while idle (server restart): a read is safe to run
     // again on a fresh one (the consumer starts over). Writes are not retried: whether
@@ -285,7 +312,7 @@ asio::awaitable<std::int64_t> Database::run_each(std::string sql, Params params,
   }
   lease.reset();  // gives the dead connection back, which flushes the idle ones
   auto fresh = co_await impl_->lease(pool, read);
-  co_return co_await impl_->offload_run(*fresh, sql, params, consumer);
+  co_return co_await impl_->offload_run(*fresh, sql, params, consumer, /*release=*/true);
 }
 
 asio::awaitable<Transaction> Database::begin() {
@@ -313,12 +340,13 @@ asio::awaitable<bool> Database::ping() {
 
 Database::Stats Database::stats() const {
   auto w = impl_->writer->stats();
-  Stats s{w.idle, w.busy, w.waiting};
+  Stats s{w.idle, w.busy, w.waiting, w.queued};
   if (impl_->reader != impl_->writer) {
     auto r = impl_->reader->stats();
     s.idle += r.idle;
     s.busy += r.busy;
     s.waiting += r.waiting;
+    s.queued += r.queued;
   }
   return s;
 }
@@ -363,7 +391,8 @@ asio::awaitable<std::int64_t> Transaction::run_each(std::string sql, Params para
 
 asio::awaitable<void> Transaction::commit() {
   if (!open()) throw DbError(ErrorKind::query, "transaction already finished");
-  if (!db_->impl_->control_inline(*lease_, kCommit)) co_await db_->impl_->control(*lease_, kCommit);
+  if (!db_->impl_->control_inline(*lease_, kCommit))
+    co_await db_->impl_->control(*lease_, kCommit, /*ends=*/true);
   lease_->in_transaction = false;
   lease_.reset();
   auto callbacks = std::move(on_commit_);
@@ -377,7 +406,7 @@ void Transaction::on_commit(std::function<void()> callback) {
 asio::awaitable<void> Transaction::rollback() {
   if (!open()) co_return;
   if (!db_->impl_->control_inline(*lease_, kRollback))
-    co_await db_->impl_->control(*lease_, kRollback);
+    co_await db_->impl_->control(*lease_, kRollback, /*ends=*/true);
   lease_->in_transaction = false;
   lease_.reset();
 }

@@ -21,16 +21,18 @@ struct Pool::Waiter {
   asio::any_io_executor executor;
   asio::steady_timer timer;  // touched only on `executor`
   bool done = false;         // under Pool::mu_
-  std::optional<Slot> slot;
   std::exception_ptr error;
   exec::Task resume;  // posts the coroutine's completion to its own executor
 };
 
 bool Pool::try_take(Slot& out) {
+  // Last in, first out: the connection used most recently has its statements prepared and
+  // judged quick (ADR 0007) and its pages in cache; a round robin would make every one of
+  // them learn each statement, and keep connections the load no longer needs awake.
   if (!idle_.empty()) {
-    out.conn = std::move(idle_.front());
+    out.conn = std::move(idle_.back());
     out.reused = true;
-    idle_.pop_front();
+    idle_.pop_back();
     return true;
   }
   if (open_ < max_) {
@@ -42,9 +44,17 @@ bool Pool::try_take(Slot& out) {
   return false;
 }
 
+bool Pool::can_take() const { return !idle_.empty() || open_ < max_; }
+
 bool Pool::try_acquire(Slot& out) {
   std::lock_guard lock(mu_);
   return waiters_.empty() && try_take(out);
+}
+
+bool Pool::try_acquire_idle(Slot& out) {
+  std::lock_guard lock(mu_);
+  if (idle_.empty()) return false;
+  return try_take(out);
 }
 
 asio::awaitable<Pool::Slot> Pool::acquire() {
@@ -56,27 +66,32 @@ asio::awaitable<Pool::Slot> Pool::acquire() {
   auto ex = co_await asio::this_coro::executor;
   const auto deadline = std::chrono::steady_clock::now() + max_wait_;
   auto self = shared_from_this();
-  // A woken waiter is not handed the connection, only told to try again: a handed-over
-  // connection would sit idle until the waiter's resumption runs, and with statements that
-  // finish inline in a microsecond every other caller would queue behind it (a convoy).
-  // The waiter tries before anyone queued after it and, should a caller that never queued
-  // have taken the connection first, goes back to the front of the queue.
+  // A waiter is never handed a connection, only told to try again, and it takes one only
+  // while it runs: a connection taken for it elsewhere would sit idle until its resumption
+  // got through a busy io thread's queue, and with statements that finish inline in a
+  // microsecond every caller would soon queue behind such handovers (a convoy in which the
+  // whole pool is held by resumptions in flight). A woken waiter tries before anyone queued
+  // after it and, should a caller that never queued have taken the connection first, goes
+  // back to the front of the queue.
   for (bool retry = false;; retry = true) {
+    if (retry) {
+      std::lock_guard lock(mu_);
+      Slot slot;
+      if (try_take(slot)) co_return slot;
+    }
     auto waiter = std::make_shared<Waiter>(ex);
-    using Signature = void(std::exception_ptr, std::optional<Slot>);
     auto initiate = [self, waiter, retry, deadline](auto handler) {
       waiter->resume = [handler = std::move(handler), waiter]() mutable {
         auto hex = asio::get_associated_executor(handler);
-        asio::post(hex, [handler = std::move(handler), slot = std::move(waiter->slot),
-                         error = waiter->error]() mutable {
-          std::move(handler)(error, std::move(slot));
+        asio::post(hex, [handler = std::move(handler), error = waiter->error]() mutable {
+          std::move(handler)(error);
         });
       };
       std::unique_lock lock(self->mu_);
-      Slot slot;
-      if (self->try_take(slot)) {  // freed between the first look and now
+      // Freed since the last look (with nobody ahead, unless this waiter was at the front):
+      // try again at once.
+      if (self->can_take() && (retry || self->waiters_.empty())) {
         waiter->done = true;
-        waiter->slot = std::move(slot);
         auto resume = std::move(waiter->resume);
         lock.unlock();
         resume();
@@ -86,16 +101,17 @@ asio::awaitable<Pool::Slot> Pool::acquire() {
         self->waiters_.push_front(waiter);
       } else {
         self->waiters_.push_back(waiter);
+        ++self->queued_;
       }
       waiter->timer.expires_at(deadline);
-      waiter->timer.async_wait([weak = std::weak_ptr<Pool>(self), waiter](boost::system::error_code ec) {
-        if (ec) return;  // cancelled: it was woken
-        if (auto pool = weak.lock()) pool->expire(waiter);
-      });
+      waiter->timer.async_wait(
+          [weak = std::weak_ptr<Pool>(self), waiter](boost::system::error_code ec) {
+            if (ec) return;  // cancelled: it was woken
+            if (auto pool = weak.lock()) pool->expire(waiter);
+          });
     };
-    std::optional<Slot> got = co_await asio::async_initiate<decltype(asio::use_awaitable), Signature>(
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
         std::move(initiate), asio::use_awaitable);
-    if (got) co_return std::move(*got);
   }
 }
 
@@ -104,10 +120,10 @@ void Pool::expire(const std::shared_ptr<Waiter>& w) {
   if (w->done) return;
   w->done = true;
   std::erase(waiters_, w);
-  w->error = std::make_exception_ptr(DbError(
-      ErrorKind::timeout, "no " + label_ + " connection free within " +
-                              std::to_string(max_wait_.count()) + " ms (pool size " +
-                              std::to_string(max_) + ")"));
+  w->error = std::make_exception_ptr(
+      DbError(ErrorKind::timeout, "no " + label_ + " connection free within " +
+                                      std::to_string(max_wait_.count()) + " ms (pool size " +
+                                      std::to_string(max_) + ")"));
   auto resume = std::move(w->resume);
   lock.unlock();
   resume();
@@ -137,7 +153,6 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
       auto next = waiters_.front();
       waiters_.pop_front();
       next->done = true;
-      next->slot.reset();
       wake.push_back(std::move(next));
     }
   }
@@ -150,10 +165,16 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
 
 Pool::Stats Pool::stats() const {
   std::lock_guard lock(mu_);
-  return {idle_.size(), open_ - idle_.size(), waiters_.size()};
+  return {idle_.size(), open_ - idle_.size(), waiters_.size(), queued_};
+}
+
+void Lease::release() {
+  auto pool = std::move(pool_);
+  pool->give_back(std::move(conn_));
 }
 
 Lease::~Lease() {
+  if (!pool_) return;  // released already
   if (!in_transaction || !conn_) {
     pool_->give_back(std::move(conn_));
     return;

@@ -24,6 +24,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
   struct Stats {
     std::size_t idle = 0, busy = 0, waiting = 0;
+    std::uint64_t queued = 0;
   };
 
   Pool(std::string label, std::size_t max_size, std::chrono::milliseconds max_wait)
@@ -34,6 +35,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // Without waiting: true when a slot was free and nobody queued ahead (the common case,
   // taken without a coroutine frame).
   bool try_acquire(Slot& out);
+  // An idle connection for a statement run inline, given back before the calling thread
+  // does anything else: it may be taken past queued waiters, whose resumption (posted to
+  // their executors) could not have used it any sooner.
+  bool try_acquire_idle(Slot& out);
   // From any thread. Null or unhealthy connections free their slot.
   void give_back(std::unique_ptr<Connection> conn);
   Stats stats() const;
@@ -42,6 +47,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   struct Waiter;
   void expire(const std::shared_ptr<Waiter>& w);
   bool try_take(Slot& out);  // with mu_ held
+  bool can_take() const;     // with mu_ held
 
   std::string label_;
   std::size_t max_;
@@ -50,6 +56,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::deque<std::unique_ptr<Connection>> idle_;
   std::size_t open_ = 0;  // idle + leased + being created
   std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::uint64_t queued_ = 0;  // first-time queuings, for Stats
 };
 
 // A connection (or the right to make one) held by one coroutine; see Database.
@@ -57,8 +64,12 @@ class Lease {
  public:
   Lease(std::shared_ptr<Pool> pool, Pool::Slot slot, Driver& driver, exec::WorkerPool& workers,
         bool read_only)
-      : pool_(std::move(pool)), conn_(std::move(slot.conn)), reused_(slot.reused),
-        driver_(driver), workers_(workers), read_only_(read_only) {}
+      : pool_(std::move(pool)),
+        conn_(std::move(slot.conn)),
+        reused_(slot.reused),
+        driver_(driver),
+        workers_(workers),
+        read_only_(read_only) {}
   ~Lease();
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
@@ -68,6 +79,10 @@ class Lease {
   // The connection if it exists already (an io thread may try it inline), else null.
   Connection* existing() { return conn_.get(); }
   bool reused() const { return reused_; }
+  // Gives the connection back now, from any thread (a worker, right after its statement, so
+  // the connection is not held while the result waits in a busy io thread's queue). The
+  // lease holds nothing afterwards.
+  void release();
   bool in_transaction = false;
 
  private:

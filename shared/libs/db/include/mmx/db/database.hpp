@@ -160,6 +160,7 @@ class Database final : public Session, public std::enable_shared_from_this<Datab
  public:
   struct Stats {
     std::size_t idle = 0, busy = 0, waiting = 0;
+    std::uint64_t queued = 0;  // acquisitions so far that had to wait in the queue
   };
 
   // Opens lazily: no connection is made until first use (see connect()).
