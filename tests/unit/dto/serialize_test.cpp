@@ -9,35 +9,8 @@
 
 namespace {
 
-shop::Everything full() {
-  shop::Everything e;
-  e.flag = true;
-  e.i8 = std::numeric_limits<std::int8_t>::min();
-  e.u8 = std::numeric_limits<std::uint8_t>::max();
-  e.i16 = -300;
-  e.u16 = 65535;
-  e.i32 = std::numeric_limits<std::int32_t>::min();
-  e.u32 = std::numeric_limits<std::uint32_t>::max();
-  e.i64 = std::numeric_limits<std::int64_t>::min();
-  e.u64 = std::numeric_limits<std::uint64_t>::max();
-  e.f = 1.5f;
-  e.d = -0.1;
-  e.s = "caf\xc3\xa9 \"quoted\" \\ \n";
-  e.maybe = 42;
-  e.list = {"a", "", "c"};
-  e.dict = {{"pi", 3.14159}, {"a/b", -1}};
-  e.kind = shop::Kind::game;
-  e.any = boost::json::parse(R"({"x":[1,"two",null,{"y":false}]})");
-  e.obj = boost::json::parse(R"({"k":"v"})").as_object();
-  e.at = mmx::dto::TimePoint(std::chrono::sys_days(std::chrono::year{2026} / 11 / 24)) +
-         std::chrono::microseconds(123456);
-  e.nested = {"Main 1", "54321"};
-  e.bits = {true, false, true};
-  return e;
-}
-
 TEST(Serialize, EverySupportedTypeRoundTrips) {
-  const shop::Everything e = full();
+  const shop::Everything e = shop::full_everything();
   EXPECT_EQ(mmx::dto::parse<shop::Everything>(mmx::dto::serialize(e)), e);
   EXPECT_EQ(mmx::dto::from_json<shop::Everything>(mmx::dto::to_json(e)), e);
   const shop::Everything empty{};
@@ -45,7 +18,7 @@ TEST(Serialize, EverySupportedTypeRoundTrips) {
 }
 
 TEST(Serialize, ProducesTheExpectedJson) {
-  auto json = mmx::dto::to_json(full()).as_object();
+  auto json = mmx::dto::to_json(shop::full_everything()).as_object();
   EXPECT_EQ(json.at("flag"), true);
   EXPECT_EQ(json.at("i8"), -128);
   EXPECT_EQ(json.at("u64").as_uint64(), std::numeric_limits<std::uint64_t>::max());

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -94,6 +96,34 @@ struct Everything {
 BOOST_DESCRIBE_STRUCT(Everything, (),
                       (flag, i8, u8, i16, u16, i32, u32, i64, u64, f, d, s, maybe, list, dict, kind,
                        any, obj, at, nested, bits))
+
+// An Everything with no member at its default.
+inline Everything full_everything() {
+  Everything e;
+  e.flag = true;
+  e.i8 = std::numeric_limits<std::int8_t>::min();
+  e.u8 = std::numeric_limits<std::uint8_t>::max();
+  e.i16 = -300;
+  e.u16 = 65535;
+  e.i32 = std::numeric_limits<std::int32_t>::min();
+  e.u32 = std::numeric_limits<std::uint32_t>::max();
+  e.i64 = std::numeric_limits<std::int64_t>::min();
+  e.u64 = std::numeric_limits<std::uint64_t>::max();
+  e.f = 1.5f;
+  e.d = -0.1;
+  e.s = "caf\xc3\xa9 \"quoted\" \\ \n";
+  e.maybe = 42;
+  e.list = {"a", "", "c"};
+  e.dict = {{"pi", 3.14159}, {"a/b", -1}};
+  e.kind = Kind::game;
+  e.any = boost::json::parse(R"({"x":[1,"two",null,{"y":false}]})");
+  e.obj = boost::json::parse(R"({"k":"v"})").as_object();
+  e.at = mmx::dto::TimePoint(std::chrono::sys_days(std::chrono::year{2026} / 11 / 24)) +
+         std::chrono::microseconds(123456);
+  e.nested = {"Main 1", "54321"};
+  e.bits = {true, false, true};
+  return e;
+}
 
 // Self-referencing: schemas must end in a $ref instead of recursing forever.
 struct Tree {

@@ -1,5 +1,10 @@
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -15,6 +20,36 @@ using mmx::dto::TimePoint;
 TimePoint at(int y, unsigned mo, unsigned d, int h, int mi, int s) {
   return sys_days(year{y} / month{mo} / day{d}) + hours(h) + minutes(mi) + seconds(s);
 }
+
+// format_date_time as it was before append_date_time, on snprintf: the reference for the new one.
+// It converts the day back to nanoseconds, which overflows in TimePoint's first partial day, so
+// it is only asked about later instants.
+std::string snprintf_date_time(TimePoint tp) {
+  const auto days = floor<std::chrono::days>(tp);
+  const year_month_day date(days);
+  const auto since_midnight = duration_cast<nanoseconds>(tp - days);
+  const hh_mm_ss<nanoseconds> time(since_midnight);
+  char buffer[64];
+  int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                        static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+                        static_cast<int>(time.minutes().count()),
+                        static_cast<int>(time.seconds().count()));
+  std::string out(buffer, static_cast<std::size_t>(n));
+  if (const auto fraction = time.subseconds().count(); fraction != 0) {
+    std::snprintf(buffer, sizeof buffer, ".%09lld", static_cast<long long>(fraction));
+    std::string digits(buffer);
+    digits.erase(digits.find_last_not_of('0') + 1);
+    out += digits;
+  }
+  out += 'Z';
+  return out;
+}
+
+constexpr std::int64_t kNanosPerDay = 86'400'000'000'000;
+// The first instant whose day starts inside TimePoint's range (1677-09-22T00:00:00Z).
+const std::int64_t kFirstWholeDay =
+    duration_cast<nanoseconds>(ceil<days>(TimePoint::min()).time_since_epoch()).count();
 
 TEST(Time, ParsesUtc) {
   EXPECT_EQ(parse_date_time("2026-11-24T17:58:07Z"), at(2026, 11, 24, 17, 58, 7));
@@ -73,6 +108,54 @@ TEST(Time, FormatsUtcWithTrimmedFraction) {
             "2026-11-24T17:58:07.000000001Z");
   EXPECT_EQ(format_date_time(TimePoint(milliseconds(-1))), "1969-12-31T23:59:59.999Z");
   EXPECT_EQ(format_date_time(TimePoint{}), "1970-01-01T00:00:00Z");
+}
+
+TEST(Time, AppendDateTimeMatchesTheSnprintfFormatting) {
+  std::vector<std::int64_t> counts = {0,
+                                      1,
+                                      -1,
+                                      999'999'999,
+                                      -999'999'999,
+                                      1'000'000'000,
+                                      -1'000'000'000,
+                                      kNanosPerDay - 1,
+                                      -kNanosPerDay,
+                                      -kNanosPerDay - 1,
+                                      kFirstWholeDay,
+                                      kFirstWholeDay + 1,
+                                      std::numeric_limits<std::int64_t>::max(),
+                                      std::numeric_limits<std::int64_t>::max() - 1};
+  std::mt19937_64 random(20261124);
+  std::uniform_int_distribution<std::int64_t> any(kFirstWholeDay,
+                                                  std::numeric_limits<std::int64_t>::max());
+  // Whole seconds, milliseconds and microseconds too, so every fraction length is trimmed to.
+  for (std::int64_t unit :
+       {std::int64_t{1}, std::int64_t{10}, std::int64_t{1'000}, std::int64_t{1'000'000},
+        std::int64_t{100'000'000}, std::int64_t{1'000'000'000}, kNanosPerDay}) {
+    for (int i = 0; i < 20'000; ++i) {
+      const std::int64_t count = any(random) / unit * unit;
+      counts.push_back(count < kFirstWholeDay ? count + unit : count);
+    }
+  }
+  for (std::int64_t count : counts) {
+    const TimePoint tp{nanoseconds(count)};
+    std::string appended = "prefix ";
+    mmx::dto::append_date_time(appended, tp);
+    ASSERT_EQ(appended, "prefix " + snprintf_date_time(tp)) << count;
+    ASSERT_EQ(format_date_time(tp), snprintf_date_time(tp)) << count;
+  }
+}
+
+TEST(Time, FormatsTheWholeRangeOfTimePoint) {
+  EXPECT_EQ(format_date_time(TimePoint::min()), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(format_date_time(TimePoint::min() + nanoseconds(807)),
+            "1677-09-21T00:12:43.145224999Z");
+  EXPECT_EQ(format_date_time(TimePoint{nanoseconds(kFirstWholeDay - 1)}),
+            "1677-09-21T23:59:59.999999999Z");
+  EXPECT_EQ(format_date_time(TimePoint{nanoseconds(kFirstWholeDay)}), "1677-09-22T00:00:00Z");
+  EXPECT_EQ(format_date_time(TimePoint::max()), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(format_date_time(at(1900, 2, 28, 23, 59, 59) + seconds(1)), "1900-03-01T00:00:00Z");
+  EXPECT_EQ(format_date_time(at(2000, 2, 29, 12, 0, 0)), "2000-02-29T12:00:00Z");
 }
 
 TEST(Time, RoundTripsThroughText) {

@@ -2,10 +2,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace mmx::dto {
 
@@ -30,6 +30,13 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t count, int& ou
 // nanosecond ticks), keeping a second of slack for the fraction.
 constexpr std::int64_t kMaxSeconds = duration_cast<seconds>(TimePoint::duration::max()).count() - 1;
 constexpr std::int64_t kMinSeconds = duration_cast<seconds>(TimePoint::duration::min()).count() + 1;
+
+// Two decimal digits of v < 100.
+char* put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
 
 }  // namespace
 
@@ -81,25 +88,64 @@ std::optional<TimePoint> parse_date_time(std::string_view s) {
   return TimePoint(duration_cast<TimePoint::duration>(seconds(total) + nanoseconds(nanos)));
 }
 
-std::string format_date_time(TimePoint tp) {
-  const auto days = std::chrono::floor<std::chrono::days>(tp);
-  const std::chrono::year_month_day date(days);
-  const auto since_midnight = duration_cast<nanoseconds>(tp - days);
-  const std::chrono::hh_mm_ss<nanoseconds> time(since_midnight);
-  char buffer[64];
-  int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                        static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                        static_cast<int>(time.minutes().count()),
-                        static_cast<int>(time.seconds().count()));
-  std::string out(buffer, static_cast<std::size_t>(n));
-  if (const auto fraction = time.subseconds().count(); fraction != 0) {
-    std::snprintf(buffer, sizeof buffer, ".%09lld", static_cast<long long>(fraction));
-    std::string digits(buffer);
-    digits.erase(digits.find_last_not_of('0') + 1);
-    out += digits;
+void append_date_time(std::string& out, TimePoint tp) {
+  // TimePoint holds 64-bit nanoseconds, so every instant falls in the years 1677 to 2262: four
+  // digits, never a sign (what "%04d" printed before).
+  static_assert(
+      std::is_same_v<TimePoint::duration, std::chrono::duration<std::int64_t, std::nano>>);
+  // Floor divisions on the count: no conversion of a day back to nanoseconds, which overflows
+  // in TimePoint's first partial day.
+  const std::int64_t count = tp.time_since_epoch().count();
+  std::int64_t secs = count / 1'000'000'000;
+  std::int64_t fraction = count % 1'000'000'000;
+  if (fraction < 0) {
+    fraction += 1'000'000'000;
+    --secs;
   }
-  out += 'Z';
+  std::int64_t day_number = secs / 86'400;
+  std::int64_t of_day = secs % 86'400;
+  if (of_day < 0) {
+    of_day += 86'400;
+    --day_number;
+  }
+  const std::chrono::year_month_day date{std::chrono::sys_days{std::chrono::days{day_number}}};
+  const auto year = static_cast<unsigned>(static_cast<int>(date.year()));
+
+  char buffer[32];  // "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" is 30
+  char* p = buffer;
+  p = put2(p, year / 100);
+  p = put2(p, year % 100);
+  *p++ = '-';
+  p = put2(p, static_cast<unsigned>(date.month()));
+  *p++ = '-';
+  p = put2(p, static_cast<unsigned>(date.day()));
+  *p++ = 'T';
+  p = put2(p, static_cast<unsigned>(of_day / 3'600));
+  *p++ = ':';
+  p = put2(p, static_cast<unsigned>(of_day / 60 % 60));
+  *p++ = ':';
+  p = put2(p, static_cast<unsigned>(of_day % 60));
+  if (fraction != 0) {
+    int digits = 9;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --digits;
+    }
+    *p++ = '.';
+    for (int i = digits - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + fraction % 10);
+      fraction /= 10;
+    }
+    p += digits;
+  }
+  *p++ = 'Z';
+  out.append(buffer, static_cast<std::size_t>(p - buffer));
+}
+
+std::string format_date_time(TimePoint tp) {
+  std::string out;
+  out.reserve(30);
+  append_date_time(out, tp);
   return out;
 }
 

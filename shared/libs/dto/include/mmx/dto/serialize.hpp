@@ -1,5 +1,8 @@
 #pragma once
 
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -13,6 +16,7 @@
 #include "mmx/dto/constraints.hpp"
 #include "mmx/dto/detail/check.hpp"
 #include "mmx/dto/detail/traits.hpp"
+#include "mmx/dto/detail/write.hpp"
 #include "mmx/dto/time.hpp"
 
 namespace mmx::dto {
@@ -78,9 +82,19 @@ boost::json::value to_json(const T& value) {
   return detail::to_value(value);
 }
 
+// The same text as boost::json::serialize(to_json(value)), written without the tree.
 template <class T>
 std::string serialize(const T& value) {
-  return boost::json::serialize(to_json(value));
+  // Sized from the last result for T (plus a quarter), so a response like the previous one is
+  // written without regrowing; capped so one huge result does not make every later one reserve
+  // as much.
+  static std::atomic<std::size_t> size_hint{256};
+  std::string out;
+  out.reserve(size_hint.load(std::memory_order_relaxed));
+  detail::write_json(out, value);
+  size_hint.store(std::clamp<std::size_t>(out.size() + out.size() / 4, 256, 1 << 20),
+                  std::memory_order_relaxed);
+  return out;
 }
 
 }  // namespace mmx::dto

@@ -15,5 +15,7 @@ std::optional<TimePoint> parse_date_time(std::string_view text);
 
 // Always UTC with a 'Z'; fractional seconds only when non-zero, trailing zeros trimmed.
 std::string format_date_time(TimePoint tp);
+// The same text appended to `out`: what the JSON writer uses, with no string of its own.
+void append_date_time(std::string& out, TimePoint tp);
 
 }  // namespace mmx::dto
