@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/describe.hpp>
+#include <cstring>
 #include <thread>
 
 #include "db_test_support.hpp"
@@ -38,7 +39,8 @@ struct Item {
   std::vector<Tag> tags;
   double weight = 0;
 };
-BOOST_DESCRIBE_STRUCT(Item, (), (id, name, price_cents, active, note, created_at, status, tags, weight))
+BOOST_DESCRIBE_STRUCT(Item, (),
+                      (id, name, price_cents, active, note, created_at, status, tags, weight))
 
 namespace {
 
@@ -49,7 +51,8 @@ class DatabaseSuite : public ::testing::TestWithParam<std::string>, protected te
  protected:
   void SetUp() override {
     std::string url = test::fresh_database_url(GetParam(), tmpdir_);
-    if (url.empty()) GTEST_SKIP() << "no PostgreSQL: run through tests/harness/with_servers.py --postgres";
+    if (url.empty())
+      GTEST_SKIP() << "no PostgreSQL: run through tests/harness/with_servers.py --postgres";
     options_.name = "test";
     options_.url = parse_database_url(url);
     options_.pool_size = 4;
@@ -69,8 +72,6 @@ class DatabaseSuite : public ::testing::TestWithParam<std::string>, protected te
     workers_.stop();
     if (!tmpdir_.empty()) std::filesystem::remove_all(tmpdir_);
   }
-
-
 
   static Item item(std::int64_t id, std::string name) {
     Item it;
@@ -138,7 +139,8 @@ TEST_P(DatabaseSuite, UpdateAndDeleteReportAffectedRows) {
   EXPECT_EQ(run(db_->execute("UPDATE items SET price_cents = price_cents + $1", 1)), 2);
   EXPECT_EQ(run(db_->execute("DELETE FROM items WHERE id = $1", 2)), 1);
   EXPECT_EQ(run(db_->execute("DELETE FROM items WHERE id = $1", 2)), 0);
-  EXPECT_EQ(*run(db_->fetch_value<std::int64_t>("SELECT price_cents FROM items WHERE id = 1")), 1000);
+  EXPECT_EQ(*run(db_->fetch_value<std::int64_t>("SELECT price_cents FROM items WHERE id = 1")),
+            1000);
 }
 
 TEST_P(DatabaseSuite, ConstraintViolationsAreTypedAndChangeNothing) {
@@ -203,7 +205,8 @@ TEST_P(DatabaseSuite, ExceptionRollsBackEverything) {
                std::runtime_error);
   EXPECT_EQ(count_items(), 0);
   // The connection came back clean: a new transaction works.
-  run(db_->transaction([&](Transaction& tx) -> asio::awaitable<void> { co_await insert(tx, item(2, "b")); }));
+  run(db_->transaction(
+      [&](Transaction& tx) -> asio::awaitable<void> { co_await insert(tx, item(2, "b")); }));
   EXPECT_EQ(count_items(), 1);
 }
 
@@ -218,14 +221,16 @@ TEST_P(DatabaseSuite, CancellationRollsBack) {
       co_await forever.async_wait(asio::use_awaitable);
     });
   };
-  auto fut = asio::co_spawn(io_, work(), asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+  auto fut =
+      asio::co_spawn(io_, work(), asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
   io_.restart();
   while (!inserted) io_.run_one();
   cancel.emit(asio::cancellation_type::terminal);
   io_.run();
   EXPECT_THROW(fut.get(), boost::system::system_error);
   EXPECT_EQ(count_items(), 0);
-  run(db_->transaction([&](Transaction& tx) -> asio::awaitable<void> { co_await insert(tx, item(2, "b")); }));
+  run(db_->transaction(
+      [&](Transaction& tx) -> asio::awaitable<void> { co_await insert(tx, item(2, "b")); }));
   EXPECT_EQ(count_items(), 1);
 }
 
@@ -271,7 +276,8 @@ TEST_P(DatabaseSuite, SerializationFailuresGiveUpAfterTheRetryLimit) {
                })),
                DbError);
   EXPECT_EQ(calls, 3);
-  EXPECT_NE(metrics_.render().find("mmx_db_transaction_retries_total{db=\"test\"} 2"), std::string::npos);
+  EXPECT_NE(metrics_.render().find("mmx_db_transaction_retries_total{db=\"test\"} 2"),
+            std::string::npos);
 }
 
 TEST_P(DatabaseSuite, PoolWaitIsBounded) {
@@ -296,8 +302,8 @@ TEST_P(DatabaseSuite, ManyConcurrentReadsShareThePool) {
   for (int i = 1; i <= 20; ++i) run(insert(*db_, item(i, "n" + std::to_string(i))));
   std::vector<std::future<std::vector<Item>>> futs;
   for (int i = 0; i < 64; ++i)
-    futs.push_back(asio::co_spawn(io_, db_->fetch_all<Item>("SELECT * FROM items WHERE id > $1", 10),
-                                  asio::use_future));
+    futs.push_back(asio::co_spawn(
+        io_, db_->fetch_all<Item>("SELECT * FROM items WHERE id > $1", 10), asio::use_future));
   io_.restart();
   io_.run();
   for (auto& f : futs) EXPECT_EQ(f.get().size(), 10u);
@@ -314,6 +320,98 @@ TEST_P(DatabaseSuite, PingAndMetrics) {
   EXPECT_NE(text.find("mmx_db_connections{db=\"test\",state=\"idle\"}"), std::string::npos);
 }
 
+// Reused for other SQL at the same address (static storage, so taken like a literal).
+char g_sql_buffer[] = "SELECT 1 AS n";
+// The same text as a std::string elsewhere: two call sites, one statement.
+constexpr char kCounterSql[] = "SELECT n FROM counter WHERE id = $1";
+
+TEST_P(DatabaseSuite, AStatementStartedLaterOwnsItsSqlAndParameters) {
+  run(insert(*db_, item(1, "a")));
+  std::future<std::optional<Item>> fut;
+  {
+    std::string sql = "SELECT * FROM items WHERE name = $1";
+    std::string name = "a";
+    fut = asio::co_spawn(io_, db_->fetch_one<Item>(sql, name), asio::use_future);
+    // Changed, then gone, before the statement starts: it must have copied both.
+    sql.assign(sql.size(), 'x');
+    name = "zz";
+  }
+  io_.restart();
+  io_.run();
+  auto row = fut.get();
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->id, 1);
+}
+
+TEST_P(DatabaseSuite, SqlAtAnAddressSeenBeforeIsReadAgainEachTime) {
+  // Statements are found by the text's address first; a buffer now holding other SQL must
+  // not get the statement of what it held before (3 rounds: prepared on a worker, then
+  // inline on SQLite).
+  for (int round = 0; round < 3; ++round) {
+    std::memcpy(g_sql_buffer, "SELECT 1 AS n", sizeof g_sql_buffer);
+    EXPECT_EQ(*run(db_->fetch_value<std::int64_t>(g_sql_buffer)), 1);
+    std::memcpy(g_sql_buffer, "SELECT 2 AS n", sizeof g_sql_buffer);
+    EXPECT_EQ(*run(db_->fetch_value<std::int64_t>(g_sql_buffer)), 2);
+  }
+  // The same text from two places (a literal and a std::string): both read the right row.
+  run(db_->execute("UPDATE counter SET n = 7 WHERE id = 1"));
+  const std::string copy = kCounterSql;
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(*run(db_->fetch_value<std::int64_t>(kCounterSql, 1)), 7);
+    EXPECT_EQ(*run(db_->fetch_value<std::int64_t>(copy, 1)), 7);
+    EXPECT_FALSE(run(db_->fetch_value<std::int64_t>(copy, 2)));
+  }
+}
+
+TEST_P(DatabaseSuite, FetchOneOfAWriteRunsItToTheEnd) {
+  for (int i = 1; i <= 3; ++i) run(insert(*db_, item(i, "n" + std::to_string(i))));
+  // fetch_one wants one row; a read may stop there, a write must still change every row
+  // (3 rounds: on a worker, then inline on SQLite).
+  for (int round = 1; round <= 3; ++round) {
+    auto first = run(db_->fetch_one<Tag>(
+        "UPDATE items SET price_cents = price_cents + 1 RETURNING name AS label"));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(*run(db_->fetch_value<std::int64_t>(
+                  "SELECT count(*) FROM items WHERE price_cents = $1", 999 + round)),
+              3);
+  }
+  for (int round = 0; round < 3; ++round) {
+    auto one = run(db_->fetch_one<Tag>("SELECT name AS label FROM items ORDER BY id"));
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->label, "n1");
+    auto id = run(db_->fetch_value<std::int64_t>("SELECT id FROM items ORDER BY id DESC"));
+    EXPECT_EQ(*id, 3);
+  }
+}
+
+TEST_P(DatabaseSuite, SeveralDatabasesShareOneHeaderPerMetricFamily) {
+  // Prometheus rejects a scrape with a second TYPE line for a name.
+  auto other_options = options_;
+  other_options.name = "other";
+  auto other = Database::open(other_options, workers_, &metrics_);
+  other->connect();
+  EXPECT_TRUE(run(db_->ping()));
+  EXPECT_TRUE(run(other->ping()));
+  EXPECT_TRUE(run(other->ping()));
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  auto text = metrics_.render();
+  for (const char* family :
+       {"mmx_db_query_duration_seconds", "mmx_db_pool_wait_seconds", "mmx_db_statements_total",
+        "mmx_db_connections", "mmx_db_pool_waiting", "mmx_db_pool_queued_total"})
+    EXPECT_EQ(count(text, std::string("# TYPE ") + family + " "), 1u) << family;
+  EXPECT_EQ(count(text, "mmx_db_query_duration_seconds_count{db=\"test\"}"), 1u);
+  EXPECT_EQ(count(text, "mmx_db_query_duration_seconds_count{db=\"other\"} 2"), 1u) << text;
+  other.reset();
+  text = metrics_.render();
+  EXPECT_EQ(count(text, "mmx_db_query_duration_seconds_count{db=\"other\"}"), 0u);
+  EXPECT_EQ(count(text, "mmx_db_connections{db=\"other\""), 0u);
+  EXPECT_EQ(count(text, "mmx_db_query_duration_seconds_count{db=\"test\"}"), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, DatabaseSuite, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
@@ -327,7 +425,8 @@ TEST_P(PostgresRestart, PoolRecoversAfterAServerRestart) {
   test::server_control("postgres", "restart");
   // Reads re-run once on a fresh connection; BEGIN likewise: both work at once.
   EXPECT_EQ(count_items(), 1);
-  run(db_->transaction([&](Transaction& tx) -> asio::awaitable<void> { co_await insert(tx, item(2, "b")); }));
+  run(db_->transaction(
+      [&](Transaction& tx) -> asio::awaitable<void> { co_await insert(tx, item(2, "b")); }));
   EXPECT_EQ(count_items(), 2);
 }
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "db_metrics.hpp"
 #include "mmx/db/drivers.hpp"
 #include "mmx/exec/offload.hpp"
 #include "mmx/log/log.hpp"
@@ -24,7 +25,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-const Params kNoParams;
 const std::string kCommit = "COMMIT";
 const std::string kRollback = "ROLLBACK";
 
@@ -54,12 +54,11 @@ struct Database::Impl {
   exec::WorkerPool& workers;
   std::shared_ptr<Pool> writer;
   std::shared_ptr<Pool> reader;  // SQLite only; else == writer
-  metrics::Histogram* wait_seconds = nullptr;
-  metrics::Histogram* query_seconds = nullptr;
+  // Latency, pool wait and where statements ran (inline on the io thread, ADR 0007, or on
+  // a worker), in per-thread shards; null without a registry.
+  std::shared_ptr<detail::DbMetrics> stats;
   metrics::Family<metrics::Counter>* errors = nullptr;
   metrics::Counter* retries = nullptr;
-  metrics::Counter* ran_inline = nullptr;     // statements run on the io thread (ADR 0007)
-  metrics::Counter* ran_on_worker = nullptr;  // statements offloaded to the worker pool
 
   // BEGIN/COMMIT/ROLLBACK: prepared and cached like any statement where the driver can
   // (SQLite, which may then run them inline); sent as simple queries to PostgreSQL.
@@ -97,7 +96,7 @@ struct Database::Impl {
       count_error(e);
       throw;
     }
-    if (wait_seconds) wait_seconds->observe(seconds_since(t0));
+    if (stats) stats->pool_wait(seconds_since(t0));
     co_return std::make_unique<Lease>(pool, std::move(slot), *driver, workers, read_only);
   }
 
@@ -106,16 +105,19 @@ struct Database::Impl {
   std::unique_ptr<Lease> try_lease(const std::shared_ptr<Pool>& pool, bool read_only) {
     Pool::Slot slot;
     if (!pool->try_acquire(slot)) return nullptr;
-    if (wait_seconds) wait_seconds->observe(0.0);
+    if (stats) stats->pool_wait(0.0);
     return std::make_unique<Lease>(pool, std::move(slot), *driver, workers, read_only);
   }
 
   // On the io thread, when the driver knows the statement to be quick (SQLite, ADR 0007):
   // true with the rows streamed; false and nothing done when it must be offloaded.
-  bool try_inline(Lease& lease, std::string_view sql, const Params& params, RowConsumer& consumer,
+  bool try_inline(Lease& lease, std::string_view sql, ParamSpan params, RowConsumer& consumer,
                   std::int64_t& affected) {
     Connection* c = lease.existing();
-    if (!c) return false;
+    return c && try_inline(c, sql, params, consumer, affected);
+  }
+  bool try_inline(Connection* c, std::string_view sql, ParamSpan params, RowConsumer& consumer,
+                  std::int64_t& affected) {
     Connection::InlineRun done;
     try {
       if (!c->try_execute_inline(sql, params, consumer, done)) return false;
@@ -124,25 +126,22 @@ struct Database::Impl {
       throw;
     }
     affected = done.affected;
-    if (ran_inline) ran_inline->inc();
-    if (query_seconds) query_seconds->observe(std::chrono::duration<double>(done.elapsed).count());
+    if (stats) stats->ran_inline(std::chrono::duration<double>(done.elapsed).count());
     return true;
   }
 
   // Runs one statement on the lease's connection on a worker (after try_inline said no).
   // Rows go to `consumer`; returns rows affected. By reference: every caller passes objects
-  // of its own (suspended) frame, and the hot path then copies neither the SQL nor the
-  // parameters.
+  // of its own (suspended) frame, so nothing is copied.
   // With `release`, the worker gives the connection back as soon as the statement is done
   // (see Lease::release), whether it succeeded or not.
-  asio::awaitable<std::int64_t> offload_run(Lease& lease, const std::string& sql,
-                                            const Params& params, RowConsumer& consumer,
-                                            bool release = false) {
-    if (ran_on_worker) ran_on_worker->inc();
+  asio::awaitable<std::int64_t> offload_run(Lease& lease, std::string_view sql, ParamSpan params,
+                                            RowConsumer& consumer, bool release = false) {
+    if (stats) stats->ran_on_worker();
     auto t0 = Clock::now();
     std::int64_t affected = 0;
     try {
-      affected = co_await exec::offload(workers, [&lease, &sql, &params, &consumer, release] {
+      affected = co_await exec::offload(workers, [&lease, sql, params, &consumer, release] {
         struct Release {
           Lease& lease;
           bool on;
@@ -156,28 +155,28 @@ struct Database::Impl {
       count_error(e);
       throw;
     }
-    if (query_seconds) query_seconds->observe(seconds_since(t0));
+    if (stats) stats->query(seconds_since(t0));
     co_return affected;
   }
 
   // BEGIN / COMMIT / ROLLBACK: inline when the driver allows (true: done)...
   bool control_inline(Lease& lease, const std::string& sql) {
     std::int64_t ignored = 0;
-    return !control_as_script && try_inline(lease, sql, kNoParams, ignore_rows(), ignored);
+    return !control_as_script && try_inline(lease, sql, ParamSpan(), ignore_rows(), ignored);
   }
   // ... else on a worker. With `ends`, the statement ends the transaction: once it has
   // succeeded the worker gives the connection back (a failed one stays leased, and the
   // lease rolls back). On SQLite's single writer this keeps the next transaction from
   // waiting for this one's resumption on a busy io thread.
   asio::awaitable<void> control(Lease& lease, const std::string& sql, bool ends = false) {
-    if (ran_on_worker) ran_on_worker->inc();
+    if (stats) stats->ran_on_worker();
     auto t0 = Clock::now();
     try {
       co_await exec::offload(workers, [this, &lease, &sql, ends] {
         if (control_as_script) {
           lease.connection().execute_script(sql);
         } else {
-          lease.connection().execute_each(sql, kNoParams, ignore_rows());
+          lease.connection().execute_each(sql, ParamSpan(), ignore_rows());
         }
         if (ends) {
           lease.in_transaction = false;
@@ -188,7 +187,7 @@ struct Database::Impl {
       count_error(e);
       throw;
     }
-    if (query_seconds) query_seconds->observe(seconds_since(t0));
+    if (stats) stats->query(seconds_since(t0));
   }
 };
 
@@ -204,15 +203,6 @@ std::shared_ptr<Database> Database::open(DatabaseOptions options, std::unique_pt
   auto impl = std::make_unique<Impl>(std::move(options), std::move(driver), workers);
   if (metrics) {
     const std::string& n = impl->options.name;
-    impl->wait_seconds = &metrics
-                              ->histogram("mmx_db_pool_wait_seconds",
-                                          "Time spent waiting for a free connection", {"db"})
-                              .with({n});
-    impl->query_seconds =
-        &metrics
-             ->histogram("mmx_db_query_duration_seconds",
-                         "Statement latency, including the worker handoff", {"db"})
-             .with({n});
     impl->errors =
         &metrics->counter("mmx_db_errors_total", "Database errors by kind", {"db", "kind"});
     impl->retries =
@@ -220,34 +210,21 @@ std::shared_ptr<Database> Database::open(DatabaseOptions options, std::unique_pt
              ->counter("mmx_db_transaction_retries_total",
                        "Transactions re-run after a serialization failure or deadlock", {"db"})
              .with({n});
-    auto& ran = metrics->counter("mmx_db_statements_total",
-                                 "Statements by where they ran: inline on the io thread (quick "
-                                 "SQLite statements) or on the worker pool",
-                                 {"db", "path"});
-    impl->ran_inline = &ran.with({n, "inline"});
-    impl->ran_on_worker = &ran.with({n, "worker"});
+    impl->stats =
+        detail::DbMetrics::create(*metrics, n, [writer = impl->writer, reader = impl->reader] {
+          auto w = writer->stats();
+          detail::DbMetrics::PoolStats s{w.idle, w.busy, w.waiting, w.queued};
+          if (reader != writer) {
+            auto r = reader->stats();
+            s.idle += r.idle;
+            s.busy += r.busy;
+            s.waiting += r.waiting;
+            s.queued += r.queued;
+          }
+          return s;
+        });
   }
   auto db = std::shared_ptr<Database>(new Database(std::move(impl)));
-  if (metrics) {
-    std::weak_ptr<Database> weak = db;
-    metrics->add_collector([weak, name = db->options().name](std::string& out) {
-      auto self = weak.lock();
-      if (!self) return;
-      auto s = self->stats();
-      std::string labels = "db=\"" + metrics::escape_label(name) + "\"";
-      metrics::append_header(out, "mmx_db_connections", "Open connections by state",
-                             metrics::Type::gauge);
-      metrics::append_sample(out, "mmx_db_connections", labels + ",state=\"idle\"", double(s.idle));
-      metrics::append_sample(out, "mmx_db_connections", labels + ",state=\"busy\"", double(s.busy));
-      metrics::append_header(out, "mmx_db_pool_waiting", "Requests waiting for a connection",
-                             metrics::Type::gauge);
-      metrics::append_sample(out, "mmx_db_pool_waiting", labels, double(s.waiting));
-      metrics::append_header(out, "mmx_db_pool_queued_total",
-                             "Connection requests that had to queue for a free connection",
-                             metrics::Type::counter);
-      metrics::append_sample(out, "mmx_db_pool_queued_total", labels, double(s.queued));
-    });
-  }
   return db;
 }
 
@@ -278,23 +255,28 @@ void Database::connect() {
   }
 }
 
-bool Database::try_run_inline(const std::string& sql, const Params& params, RowConsumer& consumer,
+bool Database::try_run_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
                               std::int64_t& affected) {
   if (!impl_->driver->separate_readers()) return false;  // only SQLite runs inline
-  bool read = is_read(sql);
-  auto& pool = read ? impl_->reader : impl_->writer;
-  Pool::Slot slot;
-  if (!pool->try_acquire_idle(slot)) return false;
-  // On the stack, not try_lease(): no allocation, and the (zero) pool wait is recorded only
-  // when the statement did run here (else run_each() leases again and records it).
-  Lease lease(pool, std::move(slot), *impl_->driver, impl_->workers, read);
-  if (!impl_->try_inline(lease, sql, params, consumer, affected)) return false;
-  if (impl_->wait_seconds) impl_->wait_seconds->observe(0.0);
+  Pool& pool = is_read(sql) ? *impl_->reader : *impl_->writer;
+  // An idle connection, held on the stack while the statement runs (no Lease: nothing is
+  // allocated or reference-counted), and given back before anything else runs here. The
+  // (zero) pool wait is recorded only when the statement did run here (else run_ref()
+  // leases again and records it).
+  std::unique_ptr<Connection> conn = pool.try_acquire_idle();
+  if (!conn) return false;
+  struct GiveBack {
+    Pool& pool;
+    std::unique_ptr<Connection>& conn;
+    ~GiveBack() { pool.give_back_idle(std::move(conn)); }
+  } give_back{pool, conn};
+  if (!impl_->try_inline(conn.get(), sql, params, consumer, affected)) return false;
+  if (impl_->stats) impl_->stats->pool_wait(0.0);
   return true;
 }
 
-asio::awaitable<std::int64_t> Database::run_each(std::string sql, Params params,
-                                                 RowConsumer& consumer) {
+asio::awaitable<std::int64_t> Database::run_ref(std::string_view sql, ParamSpan params,
+                                                RowConsumer& consumer) {
   bool read = impl_->driver->separate_readers() && is_read(sql);
   auto& pool = read ? impl_->reader : impl_->writer;
   auto lease = impl_->try_lease(pool, read);
@@ -376,13 +358,13 @@ Dialect Transaction::dialect() const {
 }
 bool Transaction::open() const { return lease_ && lease_->in_transaction; }
 
-bool Transaction::try_run_inline(const std::string& sql, const Params& params,
-                                 RowConsumer& consumer, std::int64_t& affected) {
+bool Transaction::try_run_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
+                                 std::int64_t& affected) {
   return open() && db_->impl_->try_inline(*lease_, sql, params, consumer, affected);
 }
 
-asio::awaitable<std::int64_t> Transaction::run_each(std::string sql, Params params,
-                                                    RowConsumer& consumer) {
+asio::awaitable<std::int64_t> Transaction::run_ref(std::string_view sql, ParamSpan params,
+                                                   RowConsumer& consumer) {
   if (!open()) throw DbError(ErrorKind::query, "transaction already finished");
   std::int64_t affected = 0;
   if (db_->impl_->try_inline(*lease_, sql, params, consumer, affected)) co_return affected;

@@ -51,10 +51,23 @@ bool Pool::try_acquire(Slot& out) {
   return waiters_.empty() && try_take(out);
 }
 
-bool Pool::try_acquire_idle(Slot& out) {
+std::unique_ptr<Connection> Pool::try_acquire_idle() {
   std::lock_guard lock(mu_);
-  if (idle_.empty()) return false;
-  return try_take(out);
+  if (idle_.empty()) return nullptr;
+  auto conn = std::move(idle_.back());
+  idle_.pop_back();
+  return conn;
+}
+
+void Pool::give_back_idle(std::unique_ptr<Connection> conn) {
+  if (conn->healthy()) {
+    std::lock_guard lock(mu_);
+    if (waiters_.empty()) {
+      idle_.push_back(std::move(conn));
+      return;
+    }
+  }
+  give_back(std::move(conn));
 }
 
 asio::awaitable<Pool::Slot> Pool::acquire() {

@@ -35,10 +35,12 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // Without waiting: true when a slot was free and nobody queued ahead (the common case,
   // taken without a coroutine frame).
   bool try_acquire(Slot& out);
-  // An idle connection for a statement run inline, given back before the calling thread
-  // does anything else: it may be taken past queued waiters, whose resumption (posted to
-  // their executors) could not have used it any sooner.
-  bool try_acquire_idle(Slot& out);
+  // An idle connection for a statement run inline, given back (give_back_idle) before the
+  // calling thread does anything else: it may be taken past queued waiters, whose
+  // resumption (posted to their executors) could not have used it any sooner. Null: none.
+  std::unique_ptr<Connection> try_acquire_idle();
+  // What try_acquire_idle() took (give_back() when it is unhealthy or someone waits).
+  void give_back_idle(std::unique_ptr<Connection> conn);
   // From any thread. Null or unhealthy connections free their slot.
   void give_back(std::unique_ptr<Connection> conn);
   Stats stats() const;

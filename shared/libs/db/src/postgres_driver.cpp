@@ -209,7 +209,7 @@ struct BoundParams {
   std::vector<int> formats;
   std::vector<std::string> texts;  // owns the text of numbers and booleans
 
-  explicit BoundParams(const Params& params) {
+  explicit BoundParams(ParamSpan params) {
     const std::size_t n = params.size();
     types.resize(n);
     values.resize(n);
@@ -373,7 +373,24 @@ class PostgresConnection final : public Connection {
   PostgresConnection(PgConn conn, std::shared_ptr<const Settings> settings)
       : conn_(std::move(conn)), settings_(std::move(settings)) {}
 
-  Result execute(std::string_view sql, const Params& params) override {
+  Result execute(std::string_view sql, const Params& params) override { return run(sql, params); }
+
+  std::int64_t execute_each(std::string_view sql, ParamSpan params,
+                            RowConsumer& consumer) override {
+    Result r = run(sql, params);
+    replay(r, consumer);
+    return r.affected;
+  }
+
+  void execute_script(std::string_view sql) override {
+    PgResult r(PQexec(conn_.get(), std::string(sql).c_str()));
+    if (!result_ok(r.get())) throw error_from(r.get());
+  }
+
+  bool healthy() const override { return !broken_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+
+ private:
+  Result run(std::string_view sql, ParamSpan params) {
     const BoundParams bound(params);
     std::string key(sql);
     key += '\0';
@@ -397,14 +414,6 @@ class PostgresConnection final : public Connection {
     }
   }
 
-  void execute_script(std::string_view sql) override {
-    PgResult r(PQexec(conn_.get(), std::string(sql).c_str()));
-    if (!result_ok(r.get())) throw error_from(r.get());
-  }
-
-  bool healthy() const override { return !broken_ && PQstatus(conn_.get()) == CONNECTION_OK; }
-
- private:
   struct Entry {
     std::string key;
     std::string name;

@@ -10,10 +10,11 @@ void ResultBuilder::start(const RowView& columns) {
   for (std::size_t i = 0; i < columns.size(); ++i) result.columns.emplace_back(columns.name(i));
 }
 
-void ResultBuilder::row(const RowView& row) {
+bool ResultBuilder::row(const RowView& row) {
   auto& cells = result.rows.emplace_back();
   cells.reserve(row.size());
   for (std::size_t i = 0; i < row.size(); ++i) cells.push_back(row.value(i));
+  return true;
 }
 
 bool ResultRowView::get_int(std::size_t i, std::int64_t& out) const {
@@ -42,7 +43,7 @@ std::uint64_t next_shape_id() {
 RowConsumer& ignore_rows() {
   struct Ignore final : RowConsumer {
     void start(const RowView&) override {}
-    void row(const RowView&) override {}
+    bool row(const RowView&) override { return true; }
   };
   static Ignore ignore;
   return ignore;
@@ -53,7 +54,7 @@ void replay(const Result& r, RowConsumer& consumer) {
   consumer.start(view);
   for (std::size_t k = 0; k < r.rows.size(); ++k) {
     view.at(k);
-    consumer.row(view);
+    if (!consumer.row(view)) break;
   }
 }
 

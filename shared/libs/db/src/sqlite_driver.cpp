@@ -5,8 +5,10 @@
 // an io thread (ADR 0007): never waiting for a lock there, never syncing files there.
 #include <sqlite3.h>
 
+#include <array>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <list>
@@ -14,6 +16,7 @@
 
 #include "mmx/db/drivers.hpp"
 #include "mmx/db/errors.hpp"
+#include "tick_clock.hpp"
 
 namespace mmx::db {
 namespace {
@@ -21,7 +24,8 @@ namespace {
 ErrorKind kind_of(int code) {
   switch (code & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorKind::timeout;
+    case SQLITE_LOCKED:
+      return ErrorKind::timeout;
     case SQLITE_CONSTRAINT:
       if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
         return ErrorKind::unique_violation;
@@ -29,24 +33,30 @@ ErrorKind kind_of(int code) {
     case SQLITE_CANTOPEN:
     case SQLITE_NOTADB:
     case SQLITE_PERM:
-    case SQLITE_READONLY: return ErrorKind::configuration;
+    case SQLITE_READONLY:
+      return ErrorKind::configuration;
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CORRUPT: return ErrorKind::unavailable;
-    default: return ErrorKind::query;
+    case SQLITE_CORRUPT:
+      return ErrorKind::unavailable;
+    default:
+      return ErrorKind::query;
   }
 }
 
 // A WAL file past this many pages is checkpointed (SQLite's own autocheckpoint default).
 constexpr int kCheckpointPages = 1000;
-// After a statement ran over the inline budget it needs this many quick runs in a row (on a
-// worker) before it runs inline again, so a statement whose cost varies does not flap.
+// After a statement ran over the inline budget it needs quick runs in a row (on a worker)
+// before it runs inline again: one after an isolated overrun (a run preempted by another
+// process, a page read from disk once), this many when it overran again within its last
+// kForgiveRuns runs, so a statement whose cost varies does not flap.
 constexpr int kCalmRuns = 8;
+constexpr int kForgiveRuns = 1000;
 // The progress handler (which ends inline reads that overrun) is asked every this many VM
 // steps: a point SELECT takes a few dozen, so quick statements never pay for it.
 constexpr int kProgressSteps = 1000;
 
-using Clock = std::chrono::steady_clock;
+using Clock = detail::TickClock;
 
 class SqliteConnection final : public Connection {
  public:
@@ -54,8 +64,10 @@ class SqliteConnection final : public Connection {
       : path_(options.url.sqlite_path),
         busy_timeout_ms_(static_cast<int>(options.busy_timeout.count())),
         inline_budget_(options.sqlite_inline_budget) {
-    int flags = SQLITE_OPEN_NOMUTEX | (read_only ? SQLITE_OPEN_READONLY
-                                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    Clock::init();
+    budget_ticks_ = Clock::from_duration(inline_budget_);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (!read_only) {
       std::error_code ec;
       auto dir = std::filesystem::path(path_).parent_path();
@@ -96,8 +108,9 @@ class SqliteConnection final : public Connection {
     return std::move(rows.result);
   }
 
-  std::int64_t execute_each(std::string_view sql, const Params& params,
+  std::int64_t execute_each(std::string_view sql, ParamSpan params,
                             RowConsumer& consumer) override {
+    busy_timeout_on();
     // A checkpoint an inline COMMIT deferred runs here, on a worker, outside a transaction
     // (a connection inside one cannot checkpoint).
     if (checkpoint_due_ && sqlite3_get_autocommit(db_)) checkpoint();
@@ -108,33 +121,35 @@ class SqliteConnection final : public Connection {
     return affected;
   }
 
-  bool try_execute_inline(std::string_view sql, const Params& params, RowConsumer& consumer,
+  bool try_execute_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
                           InlineRun& done) override {
     if (inline_budget_.count() <= 0) return false;
     if (checkpoint_due_ && sqlite3_get_autocommit(db_)) return false;
-    auto it = cache_.find(sql);
-    if (it == cache_.end()) return false;  // first run: prepared (and timed) on a worker
-    Statement& st = it->second;
+    Statement* found = cached(sql);
+    if (!found) return false;  // first run: prepared (and timed) on a worker
+    Statement& st = *found;
     if (st.quick_runs < st.quick_runs_needed) return false;
     lru_.splice(lru_.begin(), lru_, st.lru);
     const auto t0 = Clock::now();
     inline_ = true;
     interruptible_ = st.interruptible;
-    inline_deadline_ = t0 + inline_budget_;
-    sqlite3_busy_timeout(db_, 0);
+    inline_deadline_ = t0 + budget_ticks_;
+    // No busy timeout here: a lock held elsewhere fails the statement at once. It stays off
+    // for the next inline run; a worker's run switches it back on.
+    if (!busy_off_) {
+      sqlite3_busy_timeout(db_, 0);
+      busy_off_ = true;
+    }
     struct Restore {
       SqliteConnection& c;
-      ~Restore() {
-        c.inline_ = false;
-        sqlite3_busy_timeout(c.db_, c.busy_timeout_ms_);
-      }
+      ~Restore() { c.inline_ = false; }
     };
     int rc = SQLITE_DONE;
     {
       Restore restore{*this};
       rc = run(st, params, consumer, t0, done.affected);
     }
-    done.elapsed = last_run_;
+    done.elapsed = Clock::to_duration(last_run_);
     if (rc == SQLITE_DONE) return true;
     // Another process holds the write lock (with no busy timeout, nothing waited here), or an
     // inline read overran its budget and was interrupted. Either way the statement did
@@ -144,6 +159,7 @@ class SqliteConnection final : public Connection {
   }
 
   void execute_script(std::string_view sql) override {
+    busy_timeout_on();
     std::string text(sql);
     char* err = nullptr;
     int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
@@ -162,8 +178,9 @@ class SqliteConnection final : public Connection {
   struct Statement {
     sqlite3_stmt* stmt = nullptr;
     std::list<std::string>::iterator lru;
-    std::vector<int> slots;  // slots[i]: SQLite's parameter index of $(i+1)
-    std::vector<std::string> columns;  // names, as of the `reprepared`-th preparation
+    const std::string* text = nullptr;  // the cache key
+    std::vector<int> slots;             // slots[i]: SQLite's parameter index of $(i+1)
+    std::vector<std::string> columns;   // names, as of the `reprepared`-th preparation
     int reprepared = -1;
     std::uint64_t shape = 0;  // RowView::shape_id of `columns`
     bool read_only = false;
@@ -173,12 +190,14 @@ class SqliteConnection final : public Connection {
     // Inline eligibility (ADR 0007): quick runs in a row, and how many are needed.
     int quick_runs = 0;
     int quick_runs_needed = 1;
+    bool overran = false;  // within its last kForgiveRuns runs
   };
 
   void close() {
     for (auto& [sql, st] : cache_) sqlite3_finalize(st.stmt);
     cache_.clear();
     lru_.clear();
+    recent_ = {};
     if (db_) sqlite3_close_v2(db_);
     db_ = nullptr;
   }
@@ -221,15 +240,14 @@ class SqliteConnection final : public Connection {
   // Binds, streams the rows to `consumer`, and times the run (from t0) for the inline
   // decision. Returns SQLITE_DONE or the failing step's code; the statement is reset
   // either way.
-  int run(Statement& st, const Params& params, RowConsumer& consumer, Clock::time_point t0,
+  int run(Statement& st, ParamSpan params, RowConsumer& consumer, Clock::Ticks t0,
           std::int64_t& affected) {
     sqlite3_stmt* stmt = st.stmt;
+    // Reset, not cleared: every run binds every parameter before its first step (bind()
+    // checks the count), so a binding left from the last run is never read.
     struct Reset {
       sqlite3_stmt* s;
-      ~Reset() {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-      }
+      ~Reset() { sqlite3_reset(s); }
     } reset{stmt};
     bind(st, params);
     // The first step comes before the columns are looked at: a statement whose schema
@@ -246,19 +264,33 @@ class SqliteConnection final : public Connection {
     }
     StatementRow row(stmt, st.columns, st.shape);
     consumer.start(row);
-    while (rc == SQLITE_ROW) {
-      consumer.row(row);
+    for (bool more = true; rc == SQLITE_ROW;) {
+      if (more) more = consumer.row(row);
+      // A statement that writes nothing may stop once the consumer has what it wants (the
+      // reset ends its read); one that writes runs to its end.
+      if (!more && st.read_only) {
+        rc = SQLITE_DONE;
+        break;
+      }
       rc = sqlite3_step(stmt);
     }
     if (rc == SQLITE_DONE) affected = st.read_only ? 0 : sqlite3_changes64(db_);
-    last_run_ = Clock::now() - t0;
-    if (last_run_ <= inline_budget_) {
-      ++st.quick_runs;
+    const Clock::Ticks t1 = Clock::now();
+    last_run_ = t1 > t0 ? t1 - t0 : 0;
+    if (last_run_ <= budget_ticks_) {
+      if (++st.quick_runs >= kForgiveRuns) st.overran = false;
     } else {
       st.quick_runs = 0;
-      st.quick_runs_needed = kCalmRuns;
+      st.quick_runs_needed = st.overran ? kCalmRuns : 1;
+      st.overran = true;
     }
     return rc;
+  }
+
+  void busy_timeout_on() {
+    if (!busy_off_) return;
+    sqlite3_busy_timeout(db_, busy_timeout_ms_);
+    busy_off_ = false;
   }
 
   void checkpoint() {
@@ -292,14 +324,29 @@ class SqliteConnection final : public Connection {
     std::string msg = sqlite3_errmsg(db_);
     if ((rc & 0xff) == SQLITE_BUSY)
       msg = "database is locked by another writer for longer than the busy timeout";
-    throw DbError(kind_of(code), "SQLite: " + msg + " (in: " + std::string(sql.substr(0, 120)) + ")");
+    throw DbError(kind_of(code),
+                  "SQLite: " + msg + " (in: " + std::string(sql.substr(0, 120)) + ")");
+  }
+
+  // The cached statement for this text, or null. Text passed by the same pointer as last
+  // time (a string literal, nearly always) is found without hashing it; the text is still
+  // compared, so a buffer reused for other SQL is never mistaken for its old statement.
+  Statement* cached(std::string_view sql) {
+    Recent& r = recent_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 3) % recent_.size()];
+    if (r.data == sql.data() && r.st && r.st->text->size() == sql.size() &&
+        std::memcmp(r.st->text->data(), sql.data(), sql.size()) == 0)
+      return r.st;
+    // Looked up by string_view: a cache hit (nearly every statement) allocates nothing.
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) return nullptr;
+    r = {sql.data(), &it->second};
+    return &it->second;
   }
 
   Statement& prepare(std::string_view sql) {
-    // Looked up by string_view: a cache hit (nearly every statement) allocates nothing.
-    if (auto it = cache_.find(sql); it != cache_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.lru);
-      return it->second;
+    if (Statement* st = cached(sql)) {
+      lru_.splice(lru_.begin(), lru_, st->lru);
+      return *st;
     }
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
@@ -309,8 +356,9 @@ class SqliteConnection final : public Connection {
     if (!stmt) throw DbError(ErrorKind::query, "SQLite: empty statement");
     if (tail && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
       sqlite3_finalize(stmt);
-      throw DbError(ErrorKind::query, "SQLite: several statements given where one is expected; "
-                                      "use a script (migrations) for several");
+      throw DbError(ErrorKind::query,
+                    "SQLite: several statements given where one is expected; "
+                    "use a script (migrations) for several");
     }
     Statement st;
     st.stmt = stmt;
@@ -327,11 +375,14 @@ class SqliteConnection final : public Connection {
       sqlite3_finalize(old->second.stmt);
       cache_.erase(old);
       lru_.pop_back();
+      recent_ = {};  // may point at the statement just dropped
     }
     std::string key(sql);
     lru_.push_front(key);
     st.lru = lru_.begin();
-    return cache_.emplace(std::move(key), std::move(st)).first->second;
+    auto it = cache_.emplace(std::move(key), std::move(st)).first;
+    it->second.text = &it->first;  // map keys stay put until erased
+    return it->second;
   }
 
   // SQLite numbers parameters by first appearance and treats `$1` as a name: map each `$n`
@@ -347,15 +398,15 @@ class SqliteConnection final : public Connection {
                          ? std::from_chars(n.data() + 1, n.data() + n.size(), number)
                          : std::from_chars_result{n.data(), std::errc::invalid_argument};
       if (ec != std::errc() || p != n.data() + n.size() || number < 1 || number > declared)
-        throw DbError(ErrorKind::query,
-                      "SQLite: parameters must be $1..$" + std::to_string(declared) + ", got '" +
-                          std::string(n.empty() ? "?" : n) + "'");
+        throw DbError(ErrorKind::query, "SQLite: parameters must be $1..$" +
+                                            std::to_string(declared) + ", got '" +
+                                            std::string(n.empty() ? "?" : n) + "'");
       slots[static_cast<std::size_t>(number - 1)] = idx;
     }
     return slots;
   }
 
-  void bind(const Statement& st, const Params& params) {
+  void bind(const Statement& st, ParamSpan params) {
     if (params.size() != st.slots.size())
       throw DbError(ErrorKind::query, "SQLite: the statement has " +
                                           std::to_string(st.slots.size()) + " parameter(s), " +
@@ -365,14 +416,18 @@ class SqliteConnection final : public Connection {
       const int idx = st.slots[i];
       const Value& v = params[i];
       int rc = SQLITE_OK;
-      // Text and bytes are bound without a copy: params outlive the run, and Reset clears
-      // the bindings before the statement can be stepped again.
-      if (auto* n = std::get_if<std::int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *n);
+      // Text and bytes are bound without a copy: params outlive the run, and the next run
+      // binds anew before it steps.
+      if (auto* n = std::get_if<std::int64_t>(&v))
+        rc = sqlite3_bind_int64(stmt, idx, *n);
       else if (auto* s = std::get_if<std::string>(&v))
         rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
-      else if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
-      else if (auto* d = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *d);
-      else if (auto* b = std::get_if<bool>(&v)) rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
+      else if (std::holds_alternative<std::monostate>(v))
+        rc = sqlite3_bind_null(stmt, idx);
+      else if (auto* d = std::get_if<double>(&v))
+        rc = sqlite3_bind_double(stmt, idx, *d);
+      else if (auto* b = std::get_if<bool>(&v))
+        rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
       else if (auto* bl = std::get_if<Blob>(&v))
         rc = sqlite3_bind_blob64(stmt, idx, bl->bytes.data(), bl->bytes.size(), SQLITE_STATIC);
       if (rc != SQLITE_OK) fail(rc, sqlite3_sql(stmt));
@@ -381,8 +436,10 @@ class SqliteConnection final : public Connection {
 
   static Value column(sqlite3_stmt* stmt, int i) {
     switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_INTEGER: return std::int64_t{sqlite3_column_int64(stmt, i)};
-      case SQLITE_FLOAT: return sqlite3_column_double(stmt, i);
+      case SQLITE_INTEGER:
+        return std::int64_t{sqlite3_column_int64(stmt, i)};
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, i);
       case SQLITE_TEXT: {
         auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
         return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
@@ -393,7 +450,8 @@ class SqliteConnection final : public Connection {
         b.bytes.assign(p, p + sqlite3_column_bytes(stmt, i));
         return b;
       }
-      default: return std::monostate{};
+      default:
+        return std::monostate{};
     }
   }
 
@@ -405,9 +463,16 @@ class SqliteConnection final : public Connection {
   bool inline_ = false;
   bool interruptible_ = false;
   bool checkpoint_due_ = false;
-  Clock::time_point inline_deadline_{};
-  Clock::duration last_run_{};
+  Clock::Ticks budget_ticks_ = 0;
+  Clock::Ticks inline_deadline_ = 0;
+  Clock::Ticks last_run_ = 0;
+  bool busy_off_ = false;  // the busy timeout is off (inline runs) until a worker's run
   std::list<std::string> lru_;
+  struct Recent {
+    const char* data = nullptr;
+    Statement* st = nullptr;
+  };
+  std::array<Recent, 16> recent_{};
   struct TextHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -3,14 +3,14 @@
 // dialects: integers are int64, booleans are booleans (SQLite stores 0/1), times are
 // RFC 3339 text in UTC, enums are their names, and nested DTOs, vectors and maps are
 // JSON text (a `TEXT`/`JSONB` column), so a row maps to the same struct the API returns.
+#include <array>
 #include <boost/describe/members.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/mp11/algorithm.hpp>
-#include <array>
 #include <charconv>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,9 +21,9 @@
 #include "mmx/db/result.hpp"
 #include "mmx/db/rows.hpp"
 #include "mmx/db/value.hpp"
-#include "mmx/dto/dto.hpp"
 #include "mmx/dto/detail/check.hpp"
 #include "mmx/dto/detail/traits.hpp"
+#include "mmx/dto/dto.hpp"
 #include "mmx/dto/time.hpp"
 
 namespace mmx::db {
@@ -88,7 +88,8 @@ T from_db_value(const Value& v, std::string_view what) {
   } else if constexpr (Integer<T>) {
     if (auto* i = std::get_if<std::int64_t>(&v)) {
       if (*i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          static_cast<std::uint64_t>(*i) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+          static_cast<std::uint64_t>(*i) >
+              static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
         mapping_error(what, "an integer in range", v);
       return static_cast<T>(*i);
     }
@@ -133,7 +134,8 @@ T from_db_value(const Value& v, std::string_view what) {
     try {
       return dto::from_json<T>(j);
     } catch (const std::exception& e) {
-      throw DbError(ErrorKind::mapping, std::string(what) + ": stored JSON does not fit: " + e.what());
+      throw DbError(ErrorKind::mapping,
+                    std::string(what) + ": stored JSON does not fit: " + e.what());
     }
   } else {
     static_assert(always_false<T>, "no database mapping for this type");
@@ -150,7 +152,10 @@ M read_cell(const RowView& row, std::size_t i, std::string_view what) {
   } else if constexpr (std::is_same_v<M, std::string>) {
     std::string_view text;
     if (row.get_text(i, text)) return std::string(text);
-  } else if constexpr (Integer<M> && !std::is_same_v<M, bool>) {
+  } else if constexpr (std::is_same_v<M, bool>) {
+    std::int64_t n = 0;  // SQLite stores booleans as 0/1
+    if (row.get_int(i, n)) return n != 0;
+  } else if constexpr (Integer<M>) {
     std::int64_t n = 0;
     if (row.get_int(i, n)) {
       if constexpr (std::is_same_v<M, std::int64_t>) return n;
@@ -178,8 +183,8 @@ class RowMapper {
         if (columns.name(c) == want) index_[k] = c;
       using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
       if (!index_[k] && !detail::is_optional_v<M>)
-        throw DbError(ErrorKind::mapping, std::string("result has no column '") + d.name +
-                                              "' for a required field");
+        throw DbError(ErrorKind::mapping,
+                      std::string("result has no column '") + d.name + "' for a required field");
       ++k;
     });
   }
@@ -198,34 +203,78 @@ class RowMapper {
   std::array<std::optional<std::size_t>, kMembers> index_{};
 };
 
-// Collects rows as T (fetch_all), or only the first one (fetch_one: `first_only`).
+namespace detail {
+// Matching member names to columns costs more than reading a short row: the last mapping
+// per thread is kept for the next result of the same statement (same shape id).
+template <class T>
+const RowMapper<T>& mapper_for(const RowView& columns) {
+  thread_local std::uint64_t cached_shape = 0;
+  thread_local std::optional<RowMapper<T>> cached;
+  const std::uint64_t shape = columns.shape_id();
+  if (shape == 0 || shape != cached_shape) {
+    cached_shape = 0;
+    cached.emplace(columns);  // throws on a missing column: nothing cached then
+    cached_shape = shape;
+  }
+  return *cached;
+}
+}  // namespace detail
+
+// Collects rows as T (fetch_all).
 template <class T>
 class StructCollector final : public RowConsumer {
  public:
-  explicit StructCollector(bool first_only = false) : first_only_(first_only) {}
   void start(const RowView& columns) override {
     rows.clear();
-    // Matching member names to columns costs more than reading a short row: the last
-    // mapping per thread is kept for the next result of the same statement.
-    thread_local std::uint64_t cached_shape = 0;
-    thread_local std::optional<RowMapper<T>> cached;
-    const std::uint64_t shape = columns.shape_id();
-    if (shape == 0 || shape != cached_shape) {
-      cached_shape = 0;
-      cached.emplace(columns);  // throws on a missing column: nothing cached then
-      cached_shape = shape;
-    }
-    mapper_ = &*cached;
+    mapper_ = &detail::mapper_for<T>(columns);
   }
-  void row(const RowView& row) override {
-    if (first_only_ && !rows.empty()) return;
+  bool row(const RowView& row) override {
     rows.push_back((*mapper_)(row));
+    return true;
   }
   std::vector<T> rows;
 
+  using result_type = std::vector<T>;
+  std::vector<T> take(std::int64_t /*affected*/) { return std::move(rows); }
+
  private:
-  bool first_only_;
   const RowMapper<T>* mapper_ = nullptr;
+};
+
+// Keeps the first row as T (fetch_one); tells the driver it wants no more.
+template <class T>
+class FirstRow final : public RowConsumer {
+ public:
+  void start(const RowView& columns) override {
+    value.reset();
+    mapper_ = &detail::mapper_for<T>(columns);
+  }
+  bool row(const RowView& row) override {
+    if (!value) value.emplace((*mapper_)(row));
+    return false;
+  }
+  std::optional<T> value;
+
+  using result_type = std::optional<T>;
+  std::optional<T> take(std::int64_t /*affected*/) { return std::move(value); }
+
+ private:
+  const RowMapper<T>* mapper_ = nullptr;
+};
+
+// Keeps the first column of the first row as T (fetch_value).
+template <class T>
+class FirstValue final : public RowConsumer {
+ public:
+  void start(const RowView&) override { value.reset(); }
+  bool row(const RowView& row) override {
+    if (!value && row.size() > 0) value.emplace(from_db_value<T>(row.value(0), row.name(0)));
+    return false;
+  }
+  std::optional<T> value;
+
+  using result_type = std::optional<T>;
+  std::optional<T> take(std::int64_t /*affected*/) { return std::move(value); }
 };
 
 template <class T>

@@ -8,9 +8,11 @@
 //   });
 //
 // Every driver call runs on the worker pool with a leased connection; the io thread only
-// waits. The exception (ADR 0007): SQLite statements measured to be quick run inline. A transaction holds its connection from BEGIN to COMMIT; leaving the scope any
-// other way (exception, cancellation, a destroyed coroutine) rolls it back before the
-// connection is reused. Serialization failures and deadlocks re-run the whole function.
+// waits. The exception (ADR 0007): SQLite statements measured to be quick run inline. A transaction
+// holds its connection from BEGIN to COMMIT; leaving the scope any other way (exception,
+// cancellation, a destroyed coroutine) rolls it back before the connection is reused. Serialization
+// failures and deadlocks re-run the whole function.
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
@@ -23,6 +25,7 @@
 #include "mmx/db/driver.hpp"
 #include "mmx/db/options.hpp"
 #include "mmx/db/result.hpp"
+#include "mmx/db/sql.hpp"
 
 namespace mmx::exec {
 class WorkerPool;
@@ -42,80 +45,104 @@ class Session {
   virtual ~Session() = default;
   virtual Dialect dialect() const = 0;
 
-  // These are plain functions returning a coroutine that owns its arguments: parameters
-  // are converted now, so an awaitable that is started later (co_spawn) never refers to a
-  // caller's temporaries.
+  // These are plain functions returning a coroutine that owns its arguments: the SQL (a
+  // string literal is referred to, other text copied: see Sql) and the parameters,
+  // converted now into an array in the coroutine's frame, so an awaitable that is started
+  // later (co_spawn) never refers to a caller's temporaries.
   template <class... A>
-  awaitable<Result> query(std::string sql, const A&... args) {
-    return run(std::move(sql), make_params(args...));
+  awaitable<Result> query(Sql sql, const A&... args) {
+    return run_impl(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
   }
   // Rows affected.
   template <class... A>
-  awaitable<std::int64_t> execute(std::string sql, const A&... args) {
-    return execute_params(std::move(sql), make_params(args...));
+  awaitable<std::int64_t> execute(Sql sql, const A&... args) {
+    return execute_impl(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
   }
   template <class T, class... A>
-  awaitable<std::vector<T>> fetch_all(std::string sql, const A&... args) {
-    return fetch_all_params<T>(std::move(sql), make_params(args...));
+  awaitable<std::vector<T>> fetch_all(Sql sql, const A&... args) {
+    return fetch_all_impl<T>(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
   }
   template <class T, class... A>
-  awaitable<std::optional<T>> fetch_one(std::string sql, const A&... args) {
-    return fetch_one_params<T>(std::move(sql), make_params(args...));
+  awaitable<std::optional<T>> fetch_one(Sql sql, const A&... args) {
+    return fetch_one_impl<T>(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
   }
   // The first column of the first row (nullopt: no row). T may be optional for NULLs.
   template <class T, class... A>
-  awaitable<std::optional<T>> fetch_value(std::string sql, const A&... args) {
-    return fetch_value_params<T>(std::move(sql), make_params(args...));
+  awaitable<std::optional<T>> fetch_value(Sql sql, const A&... args) {
+    return fetch_value_impl<T>(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
   }
 
-  // Not a coroutine itself: one frame fewer per statement (frames are most of what the
-  // async layer costs on an inline SQLite statement).
-  awaitable<std::int64_t> execute_params(std::string sql, Params params) {
-    return run_each(std::move(sql), std::move(params), ignore_rows());
+  // The same with the parameters in a vector (built at run time, e.g. by db::Where).
+  awaitable<std::int64_t> execute_params(Sql sql, Params params) {
+    return execute_impl(std::move(sql), std::move(params));
   }
   template <class T>
-  awaitable<std::vector<T>> fetch_all_params(std::string sql, Params params) {
-    StructCollector<T> rows;
-    std::int64_t affected = 0;
-    if (!try_run_inline(sql, params, rows, affected))
-      co_await run_each(std::move(sql), std::move(params), rows);
-    co_return std::move(rows.rows);
+  awaitable<std::vector<T>> fetch_all_params(Sql sql, Params params) {
+    return fetch_all_impl<T>(std::move(sql), std::move(params));
   }
   template <class T>
-  awaitable<std::optional<T>> fetch_one_params(std::string sql, Params params) {
-    StructCollector<T> rows(/*first_only=*/true);
-    std::int64_t affected = 0;
-    if (!try_run_inline(sql, params, rows, affected))
-      co_await run_each(std::move(sql), std::move(params), rows);
-    if (rows.rows.empty()) co_return std::nullopt;
-    co_return std::move(rows.rows.front());
+  awaitable<std::optional<T>> fetch_one_params(Sql sql, Params params) {
+    return fetch_one_impl<T>(std::move(sql), std::move(params));
   }
   template <class T>
-  awaitable<std::optional<T>> fetch_value_params(std::string sql, Params params) {
-    Result r = co_await run(std::move(sql), std::move(params));
-    if (r.rows.empty() || r.rows.front().empty()) co_return std::nullopt;
-    co_return from_db_value<T>(r.rows.front().front(), r.columns.front());
+  awaitable<std::optional<T>> fetch_value_params(Sql sql, Params params) {
+    return fetch_value_impl<T>(std::move(sql), std::move(params));
   }
-
   // The whole result.
-  awaitable<Result> run(std::string sql, Params params) {
-    ResultBuilder rows;
-    std::int64_t affected = 0;
-    if (!try_run_inline(sql, params, rows, affected))
-      affected = co_await run_each(std::move(sql), std::move(params), rows);
-    rows.result.affected = affected;
-    co_return std::move(rows.result);
+  awaitable<Result> run(Sql sql, Params params) {
+    return run_impl(std::move(sql), std::move(params));
   }
-  // The primitive: streams rows to `consumer` (which must outlive the awaited call: keep it
-  // in the awaiting coroutine's frame) and returns the rows affected.
-  virtual awaitable<std::int64_t> run_each(std::string sql, Params params,
-                                           RowConsumer& consumer) = 0;
 
  protected:
-  // The inline fast path (ADR 0007) without a coroutine frame of its own: true when the
-  // statement ran here and now; false and nothing done when run_each() must be awaited.
-  virtual bool try_run_inline(const std::string& sql, const Params& params,
-                              RowConsumer& consumer, std::int64_t& affected) = 0;
+  template <std::size_t N>
+  using Args = std::array<Value, N>;
+
+  // One coroutine frame per statement, which owns the SQL, the parameters (P: Params or
+  // Args<N>) and the consumer of the rows (C: what the method returns, from take()). The
+  // inline fast path (ADR 0007) runs here and now; only a statement that must wait goes
+  // through run_ref().
+  template <class C, class P>
+  awaitable<typename C::result_type> run_into(Sql sql, P params) {
+    const ParamSpan args(params);
+    C rows;
+    std::int64_t affected = 0;
+    if (!try_run_inline(sql.text(), args, rows, affected)) {
+      const std::string_view text = sql.text();
+      affected = co_await run_ref(text, args, rows);
+    }
+    co_return rows.take(affected);
+  }
+  template <class P>
+  awaitable<std::int64_t> execute_impl(Sql sql, P params) {
+    return run_into<AffectedRows>(std::move(sql), std::move(params));
+  }
+  template <class T, class P>
+  awaitable<std::vector<T>> fetch_all_impl(Sql sql, P params) {
+    return run_into<StructCollector<T>>(std::move(sql), std::move(params));
+  }
+  template <class T, class P>
+  awaitable<std::optional<T>> fetch_one_impl(Sql sql, P params) {
+    return run_into<FirstRow<T>>(std::move(sql), std::move(params));
+  }
+  template <class T, class P>
+  awaitable<std::optional<T>> fetch_value_impl(Sql sql, P params) {
+    return run_into<FirstValue<T>>(std::move(sql), std::move(params));
+  }
+  template <class P>
+  awaitable<Result> run_impl(Sql sql, P params) {
+    return run_into<ResultBuilder>(std::move(sql), std::move(params));
+  }
+
+  // The inline fast path without a coroutine frame of its own: true when the statement ran
+  // here and now (rows streamed to `consumer`); false and nothing done when run_ref() must
+  // be awaited.
+  virtual bool try_run_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
+                              std::int64_t& affected) = 0;
+  // The primitive: runs one statement, streams its rows to `consumer` and returns the rows
+  // affected. Everything is taken by reference: only the *_impl coroutines above call it,
+  // with objects of their own frame, and co_await it at once (never co_spawn it).
+  virtual awaitable<std::int64_t> run_ref(std::string_view sql, ParamSpan params,
+                                          RowConsumer& consumer) = 0;
 };
 
 class Lease;
@@ -128,8 +155,6 @@ class Transaction final : public Session {
   Transaction& operator=(Transaction&&) noexcept;
   ~Transaction() override;  // not committed: rolled back before the connection is reused
   Dialect dialect() const override;
-  awaitable<std::int64_t> run_each(std::string sql, Params params,
-                                   RowConsumer& consumer) override;
   awaitable<void> commit();
   awaitable<void> rollback();
   bool open() const;
@@ -140,8 +165,10 @@ class Transaction final : public Session {
  private:
   friend class Database;
   Transaction(Database& db, std::unique_ptr<Lease> lease);
-  bool try_run_inline(const std::string& sql, const Params& params, RowConsumer& consumer,
+  bool try_run_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
                       std::int64_t& affected) override;
+  awaitable<std::int64_t> run_ref(std::string_view sql, ParamSpan params,
+                                  RowConsumer& consumer) override;
   Database* db_ = nullptr;
   std::unique_ptr<Lease> lease_;
   std::vector<std::function<void()>> on_commit_;
@@ -180,8 +207,6 @@ class Database final : public Session, public std::enable_shared_from_this<Datab
   Dialect dialect() const override;
   const DatabaseOptions& options() const;
   Driver& driver();
-  awaitable<std::int64_t> run_each(std::string sql, Params params,
-                                   RowConsumer& consumer) override;
 
   // Starts a transaction on a leased (writer) connection.
   awaitable<Transaction> begin();
@@ -189,8 +214,8 @@ class Database final : public Session, public std::enable_shared_from_this<Datab
   // Runs fn(tx) in a transaction and commits; re-runs it on a serialization failure or a
   // deadlock (with a short jittered pause), up to options.max_retries times.
   template <class F>
-  auto transaction(F fn) -> awaitable<typename detail::AwaitableValue<
-      std::invoke_result_t<F&, Transaction&>>::type> {
+  auto transaction(F fn)
+      -> awaitable<typename detail::AwaitableValue<std::invoke_result_t<F&, Transaction&>>::type> {
     using R = typename detail::AwaitableValue<std::invoke_result_t<F&, Transaction&>>::type;
     for (int attempt = 0;; ++attempt) {
       bool retry = false;
@@ -222,8 +247,10 @@ class Database final : public Session, public std::enable_shared_from_this<Datab
  private:
   struct Impl;
   explicit Database(std::unique_ptr<Impl> impl);
-  bool try_run_inline(const std::string& sql, const Params& params, RowConsumer& consumer,
+  bool try_run_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
                       std::int64_t& affected) override;
+  awaitable<std::int64_t> run_ref(std::string_view sql, ParamSpan params,
+                                  RowConsumer& consumer) override;
   awaitable<void> retry_pause(int attempt);
   friend class Transaction;
   std::unique_ptr<Impl> impl_;

@@ -25,9 +25,8 @@ class Connection {
   virtual void execute_script(std::string_view sql) = 0;
   // Streams the rows of one statement to `consumer` and returns the rows affected.
   // Default: execute() and replay its Result (drivers that read whole results anyway).
-  virtual std::int64_t execute_each(std::string_view sql, const Params& params,
-                                    RowConsumer& consumer) {
-    Result r = execute(sql, params);
+  virtual std::int64_t execute_each(std::string_view sql, ParamSpan params, RowConsumer& consumer) {
+    Result r = execute(sql, Params(params.begin(), params.end()));
     replay(r, consumer);
     return r.affected;
   }
@@ -41,7 +40,7 @@ class Connection {
     std::int64_t affected = 0;
     std::chrono::nanoseconds elapsed{};  // for the latency metric, measured by the driver
   };
-  virtual bool try_execute_inline(std::string_view /*sql*/, const Params& /*params*/,
+  virtual bool try_execute_inline(std::string_view /*sql*/, ParamSpan /*params*/,
                                   RowConsumer& /*consumer*/, InlineRun& /*done*/) {
     return false;
   }

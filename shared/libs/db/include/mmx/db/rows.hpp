@@ -33,11 +33,13 @@ class RowView {
 
 // Receives a statement's rows. start() comes first on every attempt, with the columns even
 // when no row follows; a statement run again (an inline run given up, a read retried on a
-// fresh connection) calls it again, and the consumer drops what it had.
+// fresh connection) calls it again, and the consumer drops what it had. row() returns
+// false when it wants no further row (fetch_one): a driver may then stop reading a
+// statement that writes nothing; one that writes is always run to its end.
 class RowConsumer {
  public:
   virtual void start(const RowView& columns) = 0;
-  virtual void row(const RowView& row) = 0;
+  virtual bool row(const RowView& row) = 0;
 
  protected:
   ~RowConsumer() = default;
@@ -47,8 +49,23 @@ class RowConsumer {
 class ResultBuilder final : public RowConsumer {
  public:
   void start(const RowView& columns) override;
-  void row(const RowView& row) override;
+  bool row(const RowView& row) override;
   Result result;
+
+  using result_type = Result;
+  Result take(std::int64_t affected) {
+    result.affected = affected;
+    return std::move(result);
+  }
+};
+
+// Reads no row, keeps the count of rows affected (execute()).
+class AffectedRows final : public RowConsumer {
+ public:
+  void start(const RowView&) override {}
+  bool row(const RowView&) override { return true; }
+  using result_type = std::int64_t;
+  std::int64_t take(std::int64_t affected) const { return affected; }
 };
 
 // A materialised Result replayed as rows (drivers that read whole results, like libpq).

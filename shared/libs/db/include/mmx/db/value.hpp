@@ -2,6 +2,7 @@
 // The values that cross the driver boundary: SQL NULL, integers, reals, booleans, text
 // and bytes. Both drivers bind and return only these; typed access converts on top.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -15,6 +16,9 @@ struct Blob {
 
 using Value = std::variant<std::monostate, std::int64_t, double, bool, std::string, Blob>;
 using Params = std::vector<Value>;
+// Parameters as drivers read them: a Params vector, or the fixed array the typed query
+// methods keep in their coroutine frame (no allocation per statement).
+using ParamSpan = std::span<const Value>;
 
 inline bool is_null(const Value& v) { return std::holds_alternative<std::monostate>(v); }
 
