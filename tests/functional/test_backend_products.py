@@ -2,6 +2,7 @@
 also see inactive products), ETag / If-None-Match, staff writes under If-Match, every input
 validated, every error problem+json. Responses are checked against the committed contract."""
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -125,6 +126,67 @@ def test_staff_see_inactive_products_and_can_filter_on_them(backend, catalog):
     customer = backend.api.get("/api/v1/products", params={"category": cat, "active": "false"},
                                headers=backend.customer()).json()
     assert customer["items"] == [] and customer["total"] == 0
+
+
+def totals(backend):
+    """The list's totals as kept by the database's counters (no filter) and as counted
+    (min_price=0 matches every product but takes the COUNT path), for a customer and for
+    staff (all, active, inactive)."""
+    def total(headers, **q):
+        r = backend.api.get("/api/v1/products", params={"limit": 1, **q}, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()["total"]
+    out = {}
+    for who, headers in (("customer", backend.customer()), ("staff", backend.staff())):
+        for view, q in (("all", {}), ("active", {"active": "true"}), ("inactive", {"active": "false"})):
+            kept, counted = total(headers, **q), total(headers, min_price=0, **q)
+            assert kept == counted, (who, view, kept, counted)
+            out[who, view] = kept
+    return out
+
+
+def test_unfiltered_totals_follow_every_kind_of_catalog_write(backend):
+    """Totals without filters come from counters the database keeps by trigger: creating,
+    deactivating, reactivating, deleting, importing and concurrent creates must all move
+    them exactly as a COUNT(*) sees it; orders (stock only) must not."""
+    before = totals(backend)
+    assert before["customer", "all"] == before["staff", "active"]
+    assert before["customer", "inactive"] == 0
+    staff = backend.staff()
+    a, b = backend.new_product(), backend.new_product(active=False)
+    r = backend.api.patch(f"/api/v1/products/{a['id']}", json={"active": False},
+                          headers={**staff, "If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    r = backend.api.patch(f"/api/v1/products/{b['id']}", json={"active": True, "stock": 2},
+                          headers={**staff, "If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    r = backend.api.patch(f"/api/v1/products/{b['id']}", json={"stock": 3},  # active unchanged
+                          headers={**staff, "If-Match": r.headers["ETag"]})
+    assert r.status_code == 200, r.text
+    c = backend.new_product()
+    assert backend.api.delete(f"/api/v1/products/{c['id']}",
+                              headers={**staff, "If-Match": '"1"'}).status_code == 204
+    # The import: two new (one inactive), and `b` made inactive again by its sku.
+    rows = [{"sku": f"IMP-{secrets.token_hex(5)}", "name": "Imported", "description": "", "price_cents": 5,
+             "currency": "EUR", "stock": 1, "category": "tests", "active": act}
+            for act in (True, False)]
+    rows.append({k: b[k] for k in ("sku", "name", "description", "price_cents", "currency",
+                                   "stock", "category")} | {"active": False})
+    r = backend.api.put("/internal/v1/products", json={"products": rows}, headers=backend.service())
+    assert r.status_code == 200, r.text
+    # Concurrent creates, and an order (it moves stock, not the counts).
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(lambda i: backend.new_product(active=i % 2 == 0), range(10)))
+    d = backend.new_product()
+    assert backend.order([{"product_id": d["id"], "quantity": 1}]).status_code == 201
+    after = totals(backend)
+    # a: +1 inactive; b: +1 inactive; c: gone; import +1 active +1 inactive; 10 concurrent:
+    # +5 active +5 inactive; the ordered product +1 active.
+    assert after["staff", "all"] == before["staff", "all"] + 2 + 2 + 10 + 1
+    assert after["staff", "active"] == before["staff", "active"] + 1 + 5 + 1
+    assert after["staff", "inactive"] == before["staff", "inactive"] + 2 + 1 + 5
+    assert after["customer", "all"] == after["staff", "active"]
+    assert after["customer", "inactive"] == 0
 
 
 # --- writing -------------------------------------------------------------------------------

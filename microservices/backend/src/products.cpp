@@ -41,6 +41,20 @@ std::string like_pattern(const std::string& text) {
   return out;
 }
 
+// The total of a list. Without filters other than visibility by `active`, the counts the
+// database keeps by trigger (migration 0005) answer it from one row; anything else counts
+// the matching rows. Clears `params` when they are not needed.
+std::string count_query(const ProductFilter& f, const db::Where& w, db::Params& params) {
+  const bool filtered = f.category || f.min_price || f.max_price || f.text;
+  const bool hidden = !f.include_inactive && f.active && !*f.active;  // always empty
+  if (filtered || hidden) return "SELECT COUNT(*) FROM products" + w.sql();
+  params.clear();
+  if (!f.include_inactive || (f.active && *f.active))
+    return "SELECT active FROM product_counts WHERE id = 1";
+  if (f.active) return "SELECT total - active FROM product_counts WHERE id = 1";
+  return "SELECT total FROM product_counts WHERE id = 1";
+}
+
 }  // namespace
 
 awaitable<std::optional<Product>> find_product(db::Session& s, std::int64_t id) {
@@ -66,7 +80,7 @@ awaitable<ProductPage> list_products(db::Session& s, ProductFilter f) {
           " ESCAPE '\\')");
   }
   db::Params count_params = w.params();
-  std::string count_sql = "SELECT COUNT(*) FROM products" + w.sql();
+  std::string count_sql = count_query(f, w, count_params);
   const char* dir = f.descending ? " DESC" : " ASC";
   std::string sql = std::string("SELECT ") + kColumns + " FROM products" + w.sql() + " ORDER BY " +
                     sort_column(f.sort) + dir + ", id" + dir + " LIMIT " + w.bind(f.limit) +
