@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -129,7 +130,11 @@ class SqliteConnection final : public Connection {
     if (!found) return false;  // first run: prepared (and timed) on a worker
     Statement& st = *found;
     if (st.quick_runs < st.quick_runs_needed) return false;
-    lru_.splice(lru_.begin(), lru_, st.lru);
+    // The first commit after a checkpoint restarts the WAL, and SQLite syncs the new WAL
+    // header then: that commit runs on a worker.
+    if (wal_restart_due_ && (st.commits || (!st.read_only && sqlite3_get_autocommit(db_))))
+      return false;
+    if (st.lru != lru_.begin()) lru_.splice(lru_.begin(), lru_, st.lru);
     const auto t0 = Clock::now();
     inline_ = true;
     interruptible_ = st.interruptible;
@@ -191,7 +196,21 @@ class SqliteConnection final : public Connection {
     int quick_runs = 0;
     int quick_runs_needed = 1;
     bool overran = false;  // within its last kForgiveRuns runs
+    bool commits = false;  // COMMIT / END: writes the WAL although "read-only"
   };
+
+  static bool ends_transaction(std::string_view sql) {
+    const auto at = sql.find_first_not_of(" \t\r\n");
+    if (at == std::string_view::npos) return false;
+    auto word = [&](std::string_view w) {
+      if (sql.size() - at < w.size()) return false;
+      for (std::size_t i = 0; i < w.size(); ++i)
+        if (std::toupper(static_cast<unsigned char>(sql[at + i])) != w[i]) return false;
+      return sql.size() - at == w.size() ||
+             !std::isalpha(static_cast<unsigned char>(sql[at + w.size()]));
+    };
+    return word("COMMIT") || word("END");
+  }
 
   void close() {
     for (auto& [sql, st] : cache_) sqlite3_finalize(st.stmt);
@@ -249,6 +268,10 @@ class SqliteConnection final : public Connection {
       sqlite3_stmt* s;
       ~Reset() { sqlite3_reset(s); }
     } reset{stmt};
+    // A run that syncs files (the commit that restarts the WAL after a checkpoint, or one
+    // that checkpoints) only ever happens on a worker: its time says nothing about how
+    // quick the statement is inline.
+    synced_ = wal_restart_due_ && (st.commits || (!st.read_only && sqlite3_get_autocommit(db_)));
     bind(st, params);
     // The first step comes before the columns are looked at: a statement whose schema
     // changed is re-prepared inside it, possibly with other columns.
@@ -277,7 +300,9 @@ class SqliteConnection final : public Connection {
     if (rc == SQLITE_DONE) affected = st.read_only ? 0 : sqlite3_changes64(db_);
     const Clock::Ticks t1 = Clock::now();
     last_run_ = t1 > t0 ? t1 - t0 : 0;
-    if (last_run_ <= budget_ticks_) {
+    if (synced_) {
+      synced_ = false;
+    } else if (last_run_ <= budget_ticks_) {
       if (++st.quick_runs >= kForgiveRuns) st.overran = false;
     } else {
       st.quick_runs = 0;
@@ -297,6 +322,7 @@ class SqliteConnection final : public Connection {
     checkpoint_due_ = false;
     // PASSIVE: copies what no reader still needs and never waits for anyone.
     sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    wal_restart_due_ = true;
   }
 
   // Ends an inline read that overran its budget (it is then run again on a worker).
@@ -307,14 +333,18 @@ class SqliteConnection final : public Connection {
 
   // After each commit of the writer. A checkpoint syncs the files, which must not happen on
   // an io thread: an inline commit leaves it to the next statement that runs on a worker.
+  // A commit on a worker has written the WAL (restarting it if it was due).
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages) {
     auto* c = static_cast<SqliteConnection*>(self);
+    if (!c->inline_) c->wal_restart_due_ = false;
     if (pages < kCheckpointPages) return SQLITE_OK;
     if (c->inline_) {
       c->checkpoint_due_ = true;
     } else {
       c->checkpoint_due_ = false;
       sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      c->wal_restart_due_ = true;
+      c->synced_ = true;
     }
     return SQLITE_OK;
   }
@@ -364,6 +394,7 @@ class SqliteConnection final : public Connection {
     st.stmt = stmt;
     st.read_only = sqlite3_stmt_readonly(stmt) != 0;
     st.interruptible = st.read_only && sqlite3_column_count(stmt) > 0;
+    st.commits = ends_transaction(sql);
     try {
       st.slots = parameter_slots(stmt);
     } catch (...) {
@@ -463,6 +494,8 @@ class SqliteConnection final : public Connection {
   bool inline_ = false;
   bool interruptible_ = false;
   bool checkpoint_due_ = false;
+  bool wal_restart_due_ = false;  // checkpointed: the next commit may restart the WAL
+  bool synced_ = false;           // the current run synced files (a worker's run)
   Clock::Ticks budget_ticks_ = 0;
   Clock::Ticks inline_deadline_ = 0;
   Clock::Ticks last_run_ = 0;
