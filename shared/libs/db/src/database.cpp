@@ -25,6 +25,13 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Both pools together (the same pool twice except on SQLite).
+Pool::Stats pool_stats(const Pool& writer, const Pool& reader) {
+  Pool::Stats s = writer.stats();
+  if (&reader != &writer) s += reader.stats();
+  return s;
+}
+
 const std::string kCommit = "COMMIT";
 const std::string kRollback = "ROLLBACK";
 
@@ -210,19 +217,9 @@ std::shared_ptr<Database> Database::open(DatabaseOptions options, std::unique_pt
              ->counter("mmx_db_transaction_retries_total",
                        "Transactions re-run after a serialization failure or deadlock", {"db"})
              .with({n});
-    impl->stats =
-        detail::DbMetrics::create(*metrics, n, [writer = impl->writer, reader = impl->reader] {
-          auto w = writer->stats();
-          detail::DbMetrics::PoolStats s{w.idle, w.busy, w.waiting, w.queued};
-          if (reader != writer) {
-            auto r = reader->stats();
-            s.idle += r.idle;
-            s.busy += r.busy;
-            s.waiting += r.waiting;
-            s.queued += r.queued;
-          }
-          return s;
-        });
+    impl->stats = detail::DbMetrics::create(
+        *metrics, n,
+        [writer = impl->writer, reader = impl->reader] { return pool_stats(*writer, *reader); });
   }
   auto db = std::shared_ptr<Database>(new Database(std::move(impl)));
   return db;
@@ -321,16 +318,8 @@ asio::awaitable<bool> Database::ping() {
 }
 
 Database::Stats Database::stats() const {
-  auto w = impl_->writer->stats();
-  Stats s{w.idle, w.busy, w.waiting, w.queued};
-  if (impl_->reader != impl_->writer) {
-    auto r = impl_->reader->stats();
-    s.idle += r.idle;
-    s.busy += r.busy;
-    s.waiting += r.waiting;
-    s.queued += r.queued;
-  }
-  return s;
+  const Pool::Stats s = pool_stats(*impl_->writer, *impl_->reader);
+  return {s.idle, s.busy, s.waiting, s.queued};
 }
 
 asio::awaitable<void> Database::retry_pause(int attempt) {

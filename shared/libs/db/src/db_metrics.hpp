@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "pool.hpp"
+
 namespace mmx::metrics {
 class Registry;
 }
@@ -30,10 +32,7 @@ namespace mmx::db::detail {
 
 class DbMetrics {
  public:
-  struct PoolStats {
-    std::size_t idle = 0, busy = 0, waiting = 0;
-    std::uint64_t queued = 0;
-  };
+  using PoolStats = Pool::Stats;
 
   // Registers with the registry's renderer; `pool_stats` is read at each scrape.
   static std::shared_ptr<DbMetrics> create(metrics::Registry& registry, std::string db,

@@ -29,10 +29,9 @@ bool Pool::try_take(Slot& out) {
   // Last in, first out: the connection used most recently has its statements prepared and
   // judged quick (ADR 0007) and its pages in cache; a round robin would make every one of
   // them learn each statement, and keep connections the load no longer needs awake.
-  if (!idle_.empty()) {
-    out.conn = std::move(idle_.back());
+  if (auto conn = pop_idle()) {
+    out.conn = std::move(conn);
     out.reused = true;
-    idle_.pop_back();
     return true;
   }
   if (open_ < max_) {
@@ -51,12 +50,16 @@ bool Pool::try_acquire(Slot& out) {
   return waiters_.empty() && try_take(out);
 }
 
-std::unique_ptr<Connection> Pool::try_acquire_idle() {
-  std::lock_guard lock(mu_);
+std::unique_ptr<Connection> Pool::pop_idle() {
   if (idle_.empty()) return nullptr;
   auto conn = std::move(idle_.back());
   idle_.pop_back();
   return conn;
+}
+
+std::unique_ptr<Connection> Pool::try_acquire_idle() {
+  std::lock_guard lock(mu_);
+  return pop_idle();
 }
 
 void Pool::give_back_idle(std::unique_ptr<Connection> conn) {

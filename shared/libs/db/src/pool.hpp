@@ -24,7 +24,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
   struct Stats {
     std::size_t idle = 0, busy = 0, waiting = 0;
-    std::uint64_t queued = 0;
+    std::uint64_t queued = 0;  // acquisitions so far that had to wait in the queue
+    Stats& operator+=(const Stats& o) {
+      idle += o.idle;
+      busy += o.busy;
+      waiting += o.waiting;
+      queued += o.queued;
+      return *this;
+    }
   };
 
   Pool(std::string label, std::size_t max_size, std::chrono::milliseconds max_wait)
@@ -48,8 +55,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
  private:
   struct Waiter;
   void expire(const std::shared_ptr<Waiter>& w);
-  bool try_take(Slot& out);  // with mu_ held
-  bool can_take() const;     // with mu_ held
+  bool try_take(Slot& out);                // with mu_ held
+  std::unique_ptr<Connection> pop_idle();  // with mu_ held; the most recent, or null
+  bool can_take() const;                   // with mu_ held
 
   std::string label_;
   std::size_t max_;
