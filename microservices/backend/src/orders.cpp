@@ -89,7 +89,7 @@ awaitable<std::optional<OrderRow>> find_by_key(db::Session& s, std::string user_
                                                std::string key) {
   static const std::string sql = std::string("SELECT ") + kOrderColumns +
                                  " FROM orders WHERE user_id = $1 AND idempotency_key = $2";
-  return s.fetch_one<OrderRow>(sql, user_id, key);
+  return s.fetch_one<OrderRow>(db::Sql::persistent(sql), user_id, key);
 }
 
 awaitable<std::vector<OrderLine>> lines_of(db::Session& s, std::int64_t order_id) {
@@ -258,7 +258,7 @@ awaitable<Placed> place_order(Service& svc, PlaceRequest in) {
 awaitable<std::optional<Order>> find_order(db::Session& s, std::int64_t id) {
   static const std::string sql =
       std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = $1";
-  auto row = co_await s.fetch_one<OrderRow>(sql, id);
+  auto row = co_await s.fetch_one<OrderRow>(db::Sql::persistent(sql), id);
   if (!row) co_return std::nullopt;
   co_return co_await with_lines(s, *row);
 }

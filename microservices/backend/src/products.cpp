@@ -59,12 +59,12 @@ std::string count_query(const ProductFilter& f, const db::Where& w, db::Params& 
 
 awaitable<std::optional<Product>> find_product(db::Session& s, std::int64_t id) {
   static const std::string sql = select_where("id = $1");
-  return s.fetch_one<Product>(sql, id);
+  return s.fetch_one<Product>(db::Sql::persistent(sql), id);
 }
 
 awaitable<std::optional<Product>> find_product_by_sku(db::Session& s, std::string sku) {
   static const std::string sql = select_where("sku = $1");
-  return s.fetch_one<Product>(sql, sku);
+  return s.fetch_one<Product>(db::Sql::persistent(sql), sku);
 }
 
 awaitable<ProductPage> list_products(db::Session& s, ProductFilter f) {
@@ -124,8 +124,9 @@ awaitable<Product> insert_product(db::Transaction& tx, const ProductInput& in, d
       "active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, "
       "1) RETURNING " +
       std::string(kColumns);
-  auto row = co_await tx.fetch_one<Product>(sql, in.sku, in.name, in.description, in.price_cents,
-                                            in.currency, in.stock, in.category, in.active, now);
+  auto row = co_await tx.fetch_one<Product>(db::Sql::persistent(sql), in.sku, in.name,
+                                            in.description, in.price_cents, in.currency, in.stock,
+                                            in.category, in.active, now);
   co_return std::move(*row);
 }
 
