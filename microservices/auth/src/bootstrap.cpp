@@ -88,7 +88,7 @@ asio::awaitable<void> run_purge(std::shared_ptr<Service> svc) {
       co_await purge_expired(*svc->db, now);
       co_await svc->db->execute(
           "DELETE FROM login_failures WHERE last_failure < $1 AND locked_until < $2",
-          now - svc->settings.lockout.window.count(), now);
+          (now - svc->settings.lockout.window.count()) * 1000, now * 1000);
     } catch (const db::DbError& e) {
       log::warn("auth", "purge of expired tokens failed", {{"error", e.what()}});
     }

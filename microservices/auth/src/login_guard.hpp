@@ -16,10 +16,13 @@ struct LoginState {
   std::int64_t locked_for = 0;  // seconds the account stays locked (0: not locked)
   bool failures = false;        // failures are on record (a success clears them)
 };
-awaitable<LoginState> login_state(db::Session& db, std::string email_key, std::int64_t now);
-// Counts a failure; returns the lockout it starts (0: none yet).
+// Times are Unix milliseconds (unix_now_ms()); lockouts are reported in whole seconds.
+awaitable<LoginState> login_state(db::Session& db, std::string email_key, std::int64_t now_ms);
+// Counts a failure; returns the lockout it starts, in seconds (0: none yet). Pass the time of
+// the failure, not of the request: the password check before it may take a while, and the
+// lock must last its full length from the moment it is known.
 awaitable<std::int64_t> record_failure(db::Session& db, std::string email_key, LockoutPolicy policy,
-                                       std::int64_t now);
+                                       std::int64_t now_ms);
 awaitable<void> clear_failures(db::Session& db, std::string email_key);
 
 }  // namespace mmx::auth_service

@@ -74,6 +74,12 @@ std::int64_t unix_now() {
       .count();
 }
 
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::vector<std::string> split_spaces(std::string_view s) {
   std::vector<std::string> out;
   std::istringstream in{std::string(s)};

@@ -26,6 +26,7 @@ Form read_form(const http::Request& req);
 
 std::string new_uuid();  // random (v4), lower-case hex with dashes
 std::int64_t unix_now();
+std::int64_t unix_now_ms();
 
 std::vector<std::string> split_spaces(std::string_view s);
 std::string join_spaces(const std::vector<std::string>& v);

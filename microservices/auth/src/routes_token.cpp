@@ -108,8 +108,7 @@ awaitable<http::Response> password_grant(Service& svc, Grant g) {
   }
   const auto requested = requested_scopes(g.form);
   const std::string key = lower_ascii(*username);
-  const std::int64_t now = unix_now();
-  const LoginState state = co_await login_state(*svc.db, key, now);
+  const LoginState state = co_await login_state(*svc.db, key, unix_now_ms());
   const std::int64_t locked = state.locked_for;
   if (locked > 0) {
     co_await audit(*svc.db, "anonymous", "login.locked", key, g.ip, "", false);
@@ -123,7 +122,8 @@ awaitable<http::Response> password_grant(Service& svc, Grant g) {
   bool ok =
       co_await exec::offload(svc.workers, [&] { return auth::verify_password(*password, hash); });
   if (!ok || !user) {
-    const std::int64_t lock = co_await record_failure(*svc.db, key, svc.settings.lockout, now);
+    const std::int64_t lock =
+        co_await record_failure(*svc.db, key, svc.settings.lockout, unix_now_ms());
     std::string detail = lock > 0 ? "account locked for " + std::to_string(lock) + " s" : "";
     co_await audit(*svc.db, "anonymous", "login.failure", key, g.ip, detail, false);
     throw invalid_grant("Incorrect email or password.");
