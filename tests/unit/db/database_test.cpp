@@ -42,6 +42,11 @@ struct Item {
 BOOST_DESCRIBE_STRUCT(Item, (),
                       (id, name, price_cents, active, note, created_at, status, tags, weight))
 
+struct TextRow {
+  std::string a, b, c;
+};
+BOOST_DESCRIBE_STRUCT(TextRow, (), (a, b, c))
+
 namespace {
 
 namespace asio = boost::asio;
@@ -341,6 +346,50 @@ TEST_P(DatabaseSuite, AStatementStartedLaterOwnsItsSqlAndParameters) {
   auto row = fut.get();
   ASSERT_TRUE(row);
   EXPECT_EQ(row->id, 1);
+}
+
+TEST_P(DatabaseSuite, TextParametersOfEverySizeRoundTrip) {
+  // Short text lives in the statement's frame, longer text spills to the heap (Args): every
+  // mix of the two, through both drivers, inline and on a worker, and started later.
+  run(db_->execute("CREATE TABLE texts (id BIGINT PRIMARY KEY, a TEXT, b TEXT, c TEXT)"));
+  const std::vector<std::size_t> sizes = {0, 1, 100, 239, 240, 1000, 100000};
+  std::int64_t id = 0;
+  for (std::size_t sa : sizes) {
+    for (std::size_t sb : sizes) {
+      const std::string a(sa, 'a'), b(sb, static_cast<char>('b' + sb % 20));
+      const std::string c = "ünïcode " + std::to_string(sa) + "/" + std::to_string(sb);
+      ++id;
+      ASSERT_EQ(run(db_->execute("INSERT INTO texts (id, a, b, c) VALUES ($1, $2, $3, $4)", id, a,
+                                 std::string_view(b), c.c_str())),
+                1);
+      auto got = run(db_->fetch_one<TextRow>(
+          "SELECT a, b, c FROM texts WHERE id = $1 AND a = $2 AND b = $3", id, a, b));
+      ASSERT_TRUE(got) << sa << "/" << sb;
+      EXPECT_EQ(got->a, a);
+      EXPECT_EQ(got->b, b);
+      EXPECT_EQ(got->c, c);
+    }
+  }
+  // The same through a parameter vector (db::Where and the *_params methods).
+  auto n = run(db_->fetch_value_params<std::int64_t>(
+      "SELECT count(*) FROM texts WHERE a = $1 OR b = $2",
+      make_params(std::string(100000, 'a'), std::string(240, 'b'))));
+  EXPECT_EQ(n, static_cast<std::int64_t>(2 * sizes.size() - 1));
+  // Started after the caller's strings changed and went away: the frame owns its copies.
+  std::future<std::optional<std::int64_t>> fut;
+  {
+    std::string longer(1000, 'a');
+    std::string shorter(1, 'c');
+    fut = asio::co_spawn(io_,
+                         db_->fetch_value<std::int64_t>(
+                             "SELECT id FROM texts WHERE a = $1 AND b = $2", longer, shorter),
+                         asio::use_future);
+    longer.assign(longer.size(), 'z');
+    shorter = "zz";
+  }
+  io_.restart();
+  io_.run();
+  EXPECT_EQ(fut.get(), std::optional<std::int64_t>(5 * sizes.size() + 2));
 }
 
 TEST_P(DatabaseSuite, SqlAtAnAddressSeenBeforeIsReadAgainEachTime) {

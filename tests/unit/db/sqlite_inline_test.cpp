@@ -283,7 +283,8 @@ TEST_F(SqliteInline, TheCommitAfterACheckpointRunsOnAWorker) {
   auto driver = make_sqlite_driver(options_);
   auto c = driver->connect(false);
   c->execute_script("CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
-  const Params body{Value{Blob{std::vector<std::uint8_t>(8000, 1)}}};
+  const Params body_values{Value{Blob{std::vector<std::uint8_t>(8000, 1)}}};
+  const ParamViews body(body_values);
   const std::string insert = "INSERT INTO blobs (body) VALUES ($1)";
   Connection::InlineRun done;
   auto on_worker = [&](std::string_view sql, ParamSpan params) {

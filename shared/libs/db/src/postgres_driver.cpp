@@ -218,35 +218,42 @@ struct BoundParams {
     texts.reserve(n);  // never reallocates below, so c_str() pointers stay valid
     static const char kEmpty[] = "";
     for (std::size_t i = 0; i < n; ++i) {
-      const Value& v = params[i];
-      if (const auto* x = std::get_if<std::int64_t>(&v)) {
-        types[i] = kInt8Oid;
-        values[i] = texts.emplace_back(std::to_string(*x)).c_str();
-      } else if (const auto* d = std::get_if<double>(&v)) {
-        types[i] = kFloat8Oid;
-        values[i] = texts.emplace_back(double_text(*d)).c_str();
-      } else if (const auto* b = std::get_if<bool>(&v)) {
-        types[i] = kBoolOid;
-        values[i] = *b ? "true" : "false";
-      } else if (const auto* s = std::get_if<std::string>(&v)) {
-        // Text values travel NUL-terminated: an embedded NUL would silently cut the value
-        // short (and PostgreSQL text cannot hold one anyway).
-        if (s->find('\0') != std::string::npos)
-          throw DbError(ErrorKind::query, "parameter $" + std::to_string(i + 1) +
-                                              ": text with a NUL byte (use a Blob for bytes)");
-        values[i] = s->c_str();
-      } else if (const auto* blob = std::get_if<Blob>(&v)) {
-        if (blob->bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-          throw DbError(ErrorKind::query, "parameter $" + std::to_string(i + 1) +
-                                              ": blob larger than libpq can send");
-        types[i] = kByteaOid;
-        formats[i] = 1;  // binary bytea: raw bytes, no escaping
-        lengths[i] = static_cast<int>(blob->bytes.size());
-        // A null pointer would mean SQL NULL, so an empty blob points at something.
-        values[i] =
-            blob->bytes.empty() ? kEmpty : reinterpret_cast<const char*>(blob->bytes.data());
+      const Param& p = params[i];
+      switch (p.kind) {
+        case Param::Kind::integer:
+          types[i] = kInt8Oid;
+          values[i] = texts.emplace_back(std::to_string(p.integer)).c_str();
+          break;
+        case Param::Kind::real:
+          types[i] = kFloat8Oid;
+          values[i] = texts.emplace_back(double_text(p.real)).c_str();
+          break;
+        case Param::Kind::boolean:
+          types[i] = kBoolOid;
+          values[i] = p.boolean ? "true" : "false";
+          break;
+        case Param::Kind::text:
+          // Text values travel NUL-terminated (Param guarantees the terminator): an
+          // embedded NUL would silently cut the value short (and PostgreSQL text cannot
+          // hold one anyway).
+          if (std::memchr(p.data, '\0', p.size) != nullptr)
+            throw DbError(ErrorKind::query, "parameter $" + std::to_string(i + 1) +
+                                                ": text with a NUL byte (use a Blob for bytes)");
+          values[i] = p.data;
+          break;
+        case Param::Kind::blob:
+          if (p.size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+            throw DbError(ErrorKind::query, "parameter $" + std::to_string(i + 1) +
+                                                ": blob larger than libpq can send");
+          types[i] = kByteaOid;
+          formats[i] = 1;  // binary bytea: raw bytes, no escaping
+          lengths[i] = static_cast<int>(p.size);
+          // A null pointer would mean SQL NULL, so an empty blob points at something.
+          values[i] = p.size == 0 ? kEmpty : p.data;
+          break;
+        case Param::Kind::null:  // OID 0 and a null pointer, which libpq sends as NULL
+          break;
       }
-      // monostate: OID 0 and a null pointer, which libpq sends as NULL.
     }
   }
   int count() const { return static_cast<int>(values.size()); }
@@ -373,7 +380,10 @@ class PostgresConnection final : public Connection {
   PostgresConnection(PgConn conn, std::shared_ptr<const Settings> settings)
       : conn_(std::move(conn)), settings_(std::move(settings)) {}
 
-  Result execute(std::string_view sql, const Params& params) override { return run(sql, params); }
+  Result execute(std::string_view sql, const Params& params) override {
+    const ParamViews views(params);
+    return run(sql, views);
+  }
 
   std::int64_t execute_each(std::string_view sql, ParamSpan params,
                             RowConsumer& consumer) override {

@@ -105,7 +105,8 @@ class SqliteConnection final : public Connection {
 
   Result execute(std::string_view sql, const Params& params) override {
     ResultBuilder rows;
-    rows.result.affected = execute_each(sql, params, rows);
+    const ParamViews views(params);
+    rows.result.affected = execute_each(sql, views, rows);
     return std::move(rows.result);
   }
 
@@ -445,22 +446,30 @@ class SqliteConnection final : public Connection {
     sqlite3_stmt* stmt = st.stmt;
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int idx = st.slots[i];
-      const Value& v = params[i];
-      int rc = SQLITE_OK;
+      const Param& p = params[i];
       // Text and bytes are bound without a copy: params outlive the run, and the next run
       // binds anew before it steps.
-      if (auto* n = std::get_if<std::int64_t>(&v))
-        rc = sqlite3_bind_int64(stmt, idx, *n);
-      else if (auto* s = std::get_if<std::string>(&v))
-        rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
-      else if (std::holds_alternative<std::monostate>(v))
-        rc = sqlite3_bind_null(stmt, idx);
-      else if (auto* d = std::get_if<double>(&v))
-        rc = sqlite3_bind_double(stmt, idx, *d);
-      else if (auto* b = std::get_if<bool>(&v))
-        rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
-      else if (auto* bl = std::get_if<Blob>(&v))
-        rc = sqlite3_bind_blob64(stmt, idx, bl->bytes.data(), bl->bytes.size(), SQLITE_STATIC);
+      int rc = SQLITE_OK;
+      switch (p.kind) {
+        case Param::Kind::integer:
+          rc = sqlite3_bind_int64(stmt, idx, p.integer);
+          break;
+        case Param::Kind::text:
+          rc = sqlite3_bind_text64(stmt, idx, p.data, p.size, SQLITE_STATIC, SQLITE_UTF8);
+          break;
+        case Param::Kind::null:
+          rc = sqlite3_bind_null(stmt, idx);
+          break;
+        case Param::Kind::real:
+          rc = sqlite3_bind_double(stmt, idx, p.real);
+          break;
+        case Param::Kind::boolean:
+          rc = sqlite3_bind_int(stmt, idx, p.boolean ? 1 : 0);
+          break;
+        case Param::Kind::blob:
+          rc = sqlite3_bind_blob64(stmt, idx, p.data, p.size, SQLITE_STATIC);
+          break;
+      }
       if (rc != SQLITE_OK) fail(rc, sqlite3_sql(stmt));
     }
   }

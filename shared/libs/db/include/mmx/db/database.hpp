@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "mmx/db/args.hpp"
 #include "mmx/db/convert.hpp"
 #include "mmx/db/driver.hpp"
 #include "mmx/db/options.hpp"
@@ -39,6 +40,22 @@ namespace mmx::db {
 template <class T>
 using awaitable = boost::asio::awaitable<T>;
 
+// What the drivers read, from the parameters a statement's frame owns.
+template <class P>
+struct ParamSource;
+template <>
+struct ParamSource<Params> {
+  explicit ParamSource(const Params& p) : views(p) {}
+  ParamSpan span() const noexcept { return views.span(); }
+  ParamViews views;
+};
+template <std::size_t N>
+struct ParamSource<Args<N>> {
+  explicit ParamSource(const Args<N>& a) noexcept : s(a.span()) {}
+  ParamSpan span() const noexcept { return s; }
+  ParamSpan s;
+};
+
 // The query methods shared by Database (auto-commit, one statement each) and Transaction.
 class Session {
  public:
@@ -47,63 +64,61 @@ class Session {
 
   // These are plain functions returning a coroutine that owns its arguments: the SQL (a
   // string literal is referred to, other text copied: see Sql) and the parameters,
-  // converted now into an array in the coroutine's frame, so an awaitable that is started
+  // converted now into the coroutine's frame (see Args), so an awaitable that is started
   // later (co_spawn) never refers to a caller's temporaries.
   template <class... A>
   awaitable<Result> query(Sql sql, const A&... args) {
-    return run_impl(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
+    return run_into<ResultBuilder>(std::move(sql), Args<sizeof...(A)>(args...));
   }
   // Rows affected.
   template <class... A>
   awaitable<std::int64_t> execute(Sql sql, const A&... args) {
-    return execute_impl(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
+    return run_into<AffectedRows>(std::move(sql), Args<sizeof...(A)>(args...));
   }
   template <class T, class... A>
   awaitable<std::vector<T>> fetch_all(Sql sql, const A&... args) {
-    return fetch_all_impl<T>(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
+    return run_into<StructCollector<T>>(std::move(sql), Args<sizeof...(A)>(args...));
   }
   template <class T, class... A>
   awaitable<std::optional<T>> fetch_one(Sql sql, const A&... args) {
-    return fetch_one_impl<T>(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
+    return run_into<FirstRow<T>>(std::move(sql), Args<sizeof...(A)>(args...));
   }
   // The first column of the first row (nullopt: no row). T may be optional for NULLs.
   template <class T, class... A>
   awaitable<std::optional<T>> fetch_value(Sql sql, const A&... args) {
-    return fetch_value_impl<T>(std::move(sql), Args<sizeof...(A)>{to_db_value(args)...});
+    return run_into<FirstValue<T>>(std::move(sql), Args<sizeof...(A)>(args...));
   }
 
   // The same with the parameters in a vector (built at run time, e.g. by db::Where).
   awaitable<std::int64_t> execute_params(Sql sql, Params params) {
-    return execute_impl(std::move(sql), std::move(params));
+    return run_into<AffectedRows>(std::move(sql), std::move(params));
   }
   template <class T>
   awaitable<std::vector<T>> fetch_all_params(Sql sql, Params params) {
-    return fetch_all_impl<T>(std::move(sql), std::move(params));
+    return run_into<StructCollector<T>>(std::move(sql), std::move(params));
   }
   template <class T>
   awaitable<std::optional<T>> fetch_one_params(Sql sql, Params params) {
-    return fetch_one_impl<T>(std::move(sql), std::move(params));
+    return run_into<FirstRow<T>>(std::move(sql), std::move(params));
   }
   template <class T>
   awaitable<std::optional<T>> fetch_value_params(Sql sql, Params params) {
-    return fetch_value_impl<T>(std::move(sql), std::move(params));
+    return run_into<FirstValue<T>>(std::move(sql), std::move(params));
   }
   // The whole result.
   awaitable<Result> run(Sql sql, Params params) {
-    return run_impl(std::move(sql), std::move(params));
+    return run_into<ResultBuilder>(std::move(sql), std::move(params));
   }
 
  protected:
-  template <std::size_t N>
-  using Args = std::array<Value, N>;
-
   // One coroutine frame per statement, which owns the SQL, the parameters (P: Params or
   // Args<N>) and the consumer of the rows (C: what the method returns, from take()). The
   // inline fast path (ADR 0007) runs here and now; only a statement that must wait goes
   // through run_ref().
   template <class C, class P>
   awaitable<typename C::result_type> run_into(Sql sql, P params) {
-    const ParamSpan args(params);
+    const ParamSource<P> source(params);
+    const ParamSpan args = source.span();
     C rows;
     std::int64_t affected = 0;
     if (!try_run_inline(sql.text(), args, rows, affected)) {
@@ -112,27 +127,6 @@ class Session {
     }
     co_return rows.take(affected);
   }
-  template <class P>
-  awaitable<std::int64_t> execute_impl(Sql sql, P params) {
-    return run_into<AffectedRows>(std::move(sql), std::move(params));
-  }
-  template <class T, class P>
-  awaitable<std::vector<T>> fetch_all_impl(Sql sql, P params) {
-    return run_into<StructCollector<T>>(std::move(sql), std::move(params));
-  }
-  template <class T, class P>
-  awaitable<std::optional<T>> fetch_one_impl(Sql sql, P params) {
-    return run_into<FirstRow<T>>(std::move(sql), std::move(params));
-  }
-  template <class T, class P>
-  awaitable<std::optional<T>> fetch_value_impl(Sql sql, P params) {
-    return run_into<FirstValue<T>>(std::move(sql), std::move(params));
-  }
-  template <class P>
-  awaitable<Result> run_impl(Sql sql, P params) {
-    return run_into<ResultBuilder>(std::move(sql), std::move(params));
-  }
-
   // The inline fast path without a coroutine frame of its own: true when the statement ran
   // here and now (rows streamed to `consumer`); false and nothing done when run_ref() must
   // be awaited.

@@ -26,7 +26,10 @@ class Connection {
   // Streams the rows of one statement to `consumer` and returns the rows affected.
   // Default: execute() and replay its Result (drivers that read whole results anyway).
   virtual std::int64_t execute_each(std::string_view sql, ParamSpan params, RowConsumer& consumer) {
-    Result r = execute(sql, Params(params.begin(), params.end()));
+    Params copy;
+    copy.reserve(params.size());
+    for (const Param& p : params) copy.push_back(value_of(p));
+    Result r = execute(sql, copy);
     replay(r, consumer);
     return r.affected;
   }
