@@ -304,7 +304,9 @@ class SqliteConnection final : public Connection {
     if (synced_) {
       synced_ = false;
     } else if (last_run_ <= budget_ticks_) {
-      if (++st.quick_runs >= kForgiveRuns) st.overran = false;
+      // Saturating: a statement may run billions of times (an int counter would overflow).
+      if (st.quick_runs < kForgiveRuns) ++st.quick_runs;
+      if (st.quick_runs >= kForgiveRuns) st.overran = false;
     } else {
       st.quick_runs = 0;
       st.quick_runs_needed = st.overran ? kCalmRuns : 1;
