@@ -133,8 +133,8 @@ class Session {
   virtual bool try_run_inline(std::string_view sql, ParamSpan params, RowConsumer& consumer,
                               std::int64_t& affected) = 0;
   // The primitive: runs one statement, streams its rows to `consumer` and returns the rows
-  // affected. Everything is taken by reference: only the *_impl coroutines above call it,
-  // with objects of their own frame, and co_await it at once (never co_spawn it).
+  // affected. Everything is taken by reference: only run_into() above calls it,
+  // with objects of its own frame, and co_awaits it at once (never co_spawns it).
   virtual awaitable<std::int64_t> run_ref(std::string_view sql, ParamSpan params,
                                           RowConsumer& consumer) = 0;
 };
