@@ -20,7 +20,7 @@ using Params = std::vector<Value>;
 
 // One parameter as a driver binds it: a plain view, so binding is a switch on `kind`
 // rather than a variant visit, and the typed query methods can keep text in their own
-// coroutine frame instead of a std::string per argument (see Session::Args). Text and
+// coroutine frame instead of a std::string per argument (see db::Args, args.hpp). Text and
 // bytes are borrowed: whoever made the Param keeps them alive while the statement runs.
 // Text is always followed by a NUL byte (libpq reads text parameters as C strings); `size`
 // does not count it.
